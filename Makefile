@@ -1,0 +1,59 @@
+# Two commands a newcomer needs: `make run` and `make test`. Both set up what is missing.
+PYTHON ?= python3
+PORT ?= 8000
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+GRAPHIQL := api/graphiql
+GRAPHIQL_ASSETS := $(GRAPHIQL)/node_modules/.package-lock.json
+
+export SCHOLARGRAPH_PORT := $(PORT)
+
+.PHONY: run test install lint fmt typecheck schema clean assets browser
+
+run: $(STAMP) $(GRAPHIQL_ASSETS)
+	$(BIN)/scholargraph db upgrade
+	$(BIN)/scholargraph seed --if-empty
+	$(BIN)/scholargraph serve --port $(PORT)
+
+test: $(STAMP) $(GRAPHIQL_ASSETS) browser
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+install: $(STAMP) $(GRAPHIQL_ASSETS)
+
+# Reinstall only when the project's dependencies change.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# GraphiQL's browser assets, served by the API itself (api/graphiql/__init__.py), from the
+# npm registry at the versions package-lock.json pins; again only when the lock file changes.
+assets: $(GRAPHIQL_ASSETS)
+
+$(GRAPHIQL_ASSETS): $(GRAPHIQL)/package.json $(GRAPHIQL)/package-lock.json
+	cd $(GRAPHIQL) && npm ci --no-audit --no-fund
+	touch $@
+
+# Debian's Chromium, which the browser tests (marker `browser`) drive headless.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+fmt: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The HTTP surface: the Starlette app, settings, and the `scholargraph` command."""

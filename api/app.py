@@ -1,0 +1,61 @@
+"""The Starlette application: routes, middleware and the lifespan that owns the engine."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from api.settings import Settings, get_settings
+from db.engine import create_engine, create_session_factory
+from db.migrate import current_revision, head_revision
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """The app for these settings; the database engine lives as long as the app runs."""
+    settings = settings or get_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        engine = create_engine(
+            settings.database_url, statement_timeout_ms=settings.statement_timeout_ms
+        )
+        app.state.engine = engine
+        app.state.sessions = create_session_factory(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    routes = [
+        Route("/health", health, methods=["GET", "HEAD"]),
+        Route("/ready", ready, methods=["GET", "HEAD"]),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.settings = settings
+    return app
+
+
+async def health(_request: Request) -> JSONResponse:
+    """The process answers; says nothing about the database (that is /ready)."""
+    return JSONResponse({"status": "ok"})
+
+
+async def ready(request: Request) -> JSONResponse:
+    """The database answers and its schema is at the newest migration."""
+    try:
+        async with request.app.state.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+            revision = await current_revision(connection)
+    except Exception as error:
+        return JSONResponse({"status": "unavailable", "reason": type(error).__name__}, 503)
+    expected = head_revision()
+    if revision != expected:
+        body = {"status": "migrations pending", "revision": revision, "expected": expected}
+        return JSONResponse(body, 503)
+    return JSONResponse({"status": "ready", "revision": revision})

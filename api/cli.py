@@ -1,0 +1,150 @@
+"""The `scholargraph` command: serve, migrate, seed and import."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+import uvicorn
+from rich.console import Console
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.settings import get_settings
+from db.engine import create_engine, create_session_factory
+from db.migrate import upgrade
+from db.queries.stats import is_empty, row_counts
+from seeds.load import LoadResult, import_profile_text
+from seeds.manifest import read_manifest
+from seeds.profile_text import ProfileFormatError, decode_profile
+from seeds.seed import seed_database
+
+app = typer.Typer(help="scholargraph: researcher profiles and bibliometrics over GraphQL.")
+db_app = typer.Typer(help="Database schema.")
+import_app = typer.Typer(help="Load records from files.")
+app.add_typer(db_app, name="db")
+app.add_typer(import_app, name="import")
+
+console = Console()
+errors = Console(stderr=True)
+T = TypeVar("T")
+
+
+def run_with_sessions(work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
+    """Run `work` against the configured database, disposing of the engine afterwards."""
+
+    async def main() -> T:
+        engine = create_engine(get_settings().database_url)
+        try:
+            return await work(create_session_factory(engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind.")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port; default SCHOLARGRAPH_PORT or 8000.")
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
+) -> None:
+    """Serve the API (GraphQL at /graphql) until interrupted."""
+    settings = get_settings()
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level=settings.log_level,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create the database if needed and migrate it to the newest schema."""
+    upgrade(get_settings().database_url)
+    console.print("database is at the newest migration")
+
+
+@app.command()
+def seed(
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Do nothing when papers or researchers exist.")
+    ] = False,
+) -> None:
+    """Load every profile listed in seeds/manifest.toml (idempotent)."""
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> list[LoadResult] | None:
+        async with sessions() as session:
+            if if_empty and not await is_empty(await session.connection()):
+                return None
+        return await seed_database(sessions)
+
+    results = _or_exit(lambda: run_with_sessions(work))
+    if results is None:
+        console.print("database already holds data; seed skipped")
+        return
+    for item, result in zip(read_manifest().profiles, results, strict=True):
+        _report(item.path.name, result)
+
+
+@import_app.command("profile")
+def import_profile(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    undated_year: Annotated[
+        int, typer.Option(help="Year of entries dated without one (the year of capture).")
+    ],
+    source: Annotated[
+        str | None, typer.Option(help="Name of the source; default the file name.")
+    ] = None,
+) -> None:
+    """Load a profile page's text; nothing is written if any line does not parse."""
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> LoadResult:
+        text = decode_profile(file.read_bytes())
+        async with sessions() as session, session.begin():
+            return await import_profile_text(
+                session,
+                text,
+                undated_year=undated_year,
+                source=source or file.name,
+                institution_names=read_manifest().institution_names,
+            )
+
+    _report(file.name, _or_exit(lambda: run_with_sessions(work)))
+
+
+@app.command()
+def stats() -> None:
+    """Print the number of rows in every table."""
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:
+        async with sessions() as session:
+            return await row_counts(await session.connection())
+
+    for table, count in run_with_sessions(work).items():
+        console.print(f"{table:24} {count:>10,}")
+
+
+def _or_exit(action: Callable[[], T]) -> T:
+    """Run an import; a file that does not parse ends the command with its reason."""
+    try:
+        return action()
+    except ProfileFormatError as error:
+        errors.print(f"[red]error:[/red] {error}", highlight=False)
+        raise typer.Exit(code=1) from error
+
+
+def _report(name: str, result: LoadResult) -> None:
+    console.print(
+        f"{name}: {result.papers_created} papers created, {result.papers_updated} updated, "
+        f"{result.papers_unchanged} unchanged",
+        highlight=False,
+    )

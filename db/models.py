@@ -1,0 +1,240 @@
+"""The tables, as SQLModel classes.
+
+Integer surrogate keys everywhere: the API hands out opaque global IDs built
+from them, and the natural keys (slugs, arXiv ids, DOIs) stay editable.
+Foreign keys cascade on delete where the child means nothing without its
+parent (an authorship without its paper), so a delete is one statement.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+# Named constraints, so later migrations can drop or alter them on SQLite too.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+TITLE_MAX_LENGTH = 1000
+NAME_MAX_LENGTH = 300
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _cascade(target: str, *, nullable: bool = False, index: bool = False) -> Column[int]:
+    """A foreign key column that goes with its parent row."""
+    return Column(
+        Integer,
+        ForeignKey(target, ondelete="CASCADE"),
+        nullable=nullable,
+        index=index,
+    )
+
+
+def _timestamp(*, nullable: bool = False) -> Column[datetime]:
+    return Column(DateTime(timezone=True), nullable=nullable)
+
+
+class Category(SQLModel, table=True):
+    """An arXiv category; the whole taxonomy is seeded by the first migration."""
+
+    code: str = Field(primary_key=True, max_length=32)
+    name: str = Field(max_length=200)
+
+
+class Institution(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True, max_length=120)
+    name: str = Field(max_length=NAME_MAX_LENGTH)
+
+
+class Researcher(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True, max_length=120)
+    name: str = Field(max_length=NAME_MAX_LENGTH)
+    name_key: str = Field(index=True, max_length=NAME_MAX_LENGTH)
+    orcid: str | None = Field(default=None, unique=True, max_length=19)
+    openalex_id: str | None = Field(default=None, unique=True, max_length=32)
+    semantic_scholar_id: str | None = Field(default=None, unique=True, max_length=32)
+    homepage: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp())
+    updated_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp())
+
+
+class ResearcherAlias(SQLModel, table=True):
+    """Another spelling of a researcher's name, matched by its key like the name itself."""
+
+    __tablename__ = "researcher_alias"
+    __table_args__ = (UniqueConstraint("researcher_id", "alias_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    researcher_id: int = Field(sa_column=_cascade("researcher.id"))
+    alias: str = Field(max_length=NAME_MAX_LENGTH)
+    alias_key: str = Field(index=True, max_length=NAME_MAX_LENGTH)
+
+
+class ResearcherInstitution(SQLModel, table=True):
+    """An affiliation a source states on the researcher's own record."""
+
+    __tablename__ = "researcher_institution"
+
+    researcher_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("researcher.id", ondelete="CASCADE"), primary_key=True)
+    )
+    institution_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("institution.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+
+
+class Paper(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_paper_title_key_year", "title_key", "year"),
+        Index("ix_paper_published_on_id", "published_on", "id"),
+        Index("ix_paper_year_id", "year", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=TITLE_MAX_LENGTH)
+    title_key: str = Field(max_length=TITLE_MAX_LENGTH)
+    abstract: str | None = None
+    # published_on is NULL when only the year is known; year is set whenever either is.
+    published_on: date | None = None
+    year: int | None = None
+    primary_category: str | None = Field(
+        default=None, foreign_key="category.code", index=True, max_length=32
+    )
+    has_code: bool = False
+    code_url: str | None = Field(default=None, max_length=2000)
+    arxiv_id: str | None = Field(default=None, unique=True, max_length=32)
+    doi: str | None = Field(default=None, unique=True, max_length=255)
+    openalex_id: str | None = Field(default=None, unique=True, max_length=32)
+    semantic_scholar_id: str | None = Field(default=None, unique=True, max_length=64)
+    # NULL means no source has given a count; it is never defaulted to 0.
+    citation_count: int | None = Field(default=None, index=True)
+    source_score: float | None = None
+    authors_truncated: bool = False
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp())
+    updated_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp())
+
+
+class PaperLink(SQLModel, table=True):
+    """A web address the source names for a paper (project page, code), in source order."""
+
+    __tablename__ = "paper_link"
+
+    paper_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("paper.id", ondelete="CASCADE"), primary_key=True)
+    )
+    position: int = Field(primary_key=True)
+    url: str = Field(max_length=2000)
+
+
+class PaperCategory(SQLModel, table=True):
+    """Every category of a paper, the primary one included."""
+
+    __tablename__ = "paper_category"
+
+    paper_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("paper.id", ondelete="CASCADE"), primary_key=True)
+    )
+    category_code: str = Field(foreign_key="category.code", primary_key=True, max_length=32)
+
+
+class CitationYear(SQLModel, table=True):
+    """Citations a paper received in one calendar year."""
+
+    __tablename__ = "citation_year"
+
+    paper_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("paper.id", ondelete="CASCADE"), primary_key=True)
+    )
+    year: int = Field(primary_key=True)
+    count: int
+
+
+class Authorship(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("paper_id", "researcher_id"),
+        Index("ix_authorship_paper_id_position", "paper_id", "position"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    paper_id: int = Field(sa_column=_cascade("paper.id"))
+    researcher_id: int = Field(sa_column=_cascade("researcher.id", index=True))
+    # 1-based; NULL when the researcher is known to be on the paper but not where.
+    position: int | None = None
+    display_name: str = Field(max_length=NAME_MAX_LENGTH)
+
+
+class PaperInstitution(SQLModel, table=True):
+    """An institution printed on a paper, whoever's it is."""
+
+    __tablename__ = "paper_institution"
+
+    paper_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("paper.id", ondelete="CASCADE"), primary_key=True)
+    )
+    institution_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("institution.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+
+
+class AuthorshipInstitution(SQLModel, table=True):
+    """An affiliation the source ties to one author on one paper."""
+
+    __tablename__ = "authorship_institution"
+
+    authorship_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("authorship.id", ondelete="CASCADE"), primary_key=True)
+    )
+    institution_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("institution.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+
+
+class ReportedMetrics(SQLModel, table=True):
+    """What a source said about a researcher, kept apart from what we compute."""
+
+    __tablename__ = "reported_metrics"
+    __table_args__ = (UniqueConstraint("researcher_id", "source"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    researcher_id: int = Field(sa_column=_cascade("researcher.id"))
+    source: str = Field(max_length=200)
+    # Sources often give only the year of capture; then captured_on stays NULL.
+    captured_on: date | None = None
+    captured_year: int | None = None
+    h_index: int | None = None
+    citation_count: int | None = None
+    paper_count: int | None = None
+    novelty: float | None = None
+    ai_score: float | None = None
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token; only a hash of its secret is stored."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=100)
+    secret_hash: str = Field(unique=True, max_length=128)
+    scopes: str = Field(max_length=200)  # space-separated, e.g. "write"
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp())
+    revoked_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    last_used_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))

@@ -1,0 +1,1 @@
+"""Statements, one per function, named for what they fetch or write."""

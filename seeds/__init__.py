@@ -1,0 +1,1 @@
+"""Seed data and the code that turns sources into rows."""

@@ -1,0 +1,300 @@
+"""Write a parsed profile into the database, idempotently.
+
+The caller owns the transaction: `async with session.begin(): await load_profile(...)`,
+so the command line and the importProfile mutation both get all or nothing.
+Loading the same profile twice changes no row: every write first compares
+with what is stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from urllib.parse import urlsplit
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from db.models import (
+    Authorship,
+    Category,
+    Institution,
+    Paper,
+    PaperCategory,
+    PaperInstitution,
+    PaperLink,
+    ReportedMetrics,
+    Researcher,
+    utc_now,
+)
+from db.names import make_slug, name_key, title_key
+from db.queries.matching import find_paper, find_researcher_by_name_key, taken_slugs
+from seeds.profile_text import Profile, ProfileEntry, ProfileFormatError, parse_profile
+
+CODE_HOSTS = frozenset({"github.com", "gitlab.com", "bitbucket.org", "huggingface.co"})
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    researcher_id: int
+    papers_created: int
+    papers_updated: int
+    papers_unchanged: int
+
+
+@dataclass(slots=True)
+class _Lookups:
+    """What one load has already found or made, so each name is looked up once."""
+
+    researchers: dict[str, Researcher] = field(default_factory=dict)
+    institutions: dict[str, Institution] = field(default_factory=dict)
+    categories: set[str] = field(default_factory=set)
+
+
+async def load_profile(
+    session: AsyncSession,
+    profile: Profile,
+    *,
+    source: str,
+    captured_year: int | None,
+    captured_on: date | None = None,
+    institution_names: Mapping[str, str] | None = None,
+) -> LoadResult:
+    """Store a profile's owner, reported figures and papers; returns what changed."""
+    lookups = _Lookups(categories=set((await session.exec(select(Category.code))).all()))
+    _check_categories(profile, lookups.categories)
+    owner = await _researcher_named(session, profile.name, lookups)
+    await _store_reported(
+        session, owner, profile, source=source, captured=(captured_year, captured_on)
+    )
+    created = updated = 0
+    for entry in profile.entries:
+        paper, is_new = await _stored_paper(session, entry)
+        changed = await _sync_paper(session, paper, entry, owner, lookups, institution_names or {})
+        created += is_new
+        updated += changed and not is_new
+    assert owner.id is not None
+    unchanged = len(profile.entries) - created - updated
+    return LoadResult(owner.id, created, updated, unchanged)
+
+
+def _check_categories(profile: Profile, known: set[str]) -> None:
+    for entry in profile.entries:
+        if entry.category not in known:
+            raise ProfileFormatError(
+                entry.line, f"a known arXiv category, not {entry.category!r}", entry.category
+            )
+
+
+async def _researcher_named(session: AsyncSession, name: str, lookups: _Lookups) -> Researcher:
+    key = name_key(name)
+    if key in lookups.researchers:
+        return lookups.researchers[key]
+    researcher = await find_researcher_by_name_key(session, key)
+    if researcher is None:
+        slug = make_slug(name, taken=await taken_slugs(session, make_slug(name)))
+        researcher = Researcher(slug=slug, name=name, name_key=key)
+        session.add(researcher)
+        await session.flush()
+    lookups.researchers[key] = researcher
+    return researcher
+
+
+async def _store_reported(
+    session: AsyncSession,
+    owner: Researcher,
+    profile: Profile,
+    *,
+    source: str,
+    captured: tuple[int | None, date | None],
+) -> None:
+    statement = select(ReportedMetrics).where(
+        ReportedMetrics.researcher_id == owner.id, ReportedMetrics.source == source
+    )
+    reported = (await session.exec(statement)).first()
+    if reported is None:
+        assert owner.id is not None
+        reported = ReportedMetrics(researcher_id=owner.id, source=source)
+        session.add(reported)
+    figures = profile.reported
+    _assign(
+        reported,
+        captured_year=captured[0],
+        captured_on=captured[1],
+        h_index=figures.h_index,
+        citation_count=figures.citation_count,
+        paper_count=figures.paper_count,
+        novelty=figures.novelty,
+        ai_score=figures.ai_score,
+    )
+
+
+async def _stored_paper(session: AsyncSession, entry: ProfileEntry) -> tuple[Paper, bool]:
+    key = title_key(entry.title)
+    paper = await find_paper(session, title_key=key, year=entry.published_on.year)
+    if paper is not None:
+        return paper, False
+    paper = Paper(title=entry.title, title_key=key)
+    session.add(paper)
+    return paper, True
+
+
+async def _sync_paper(
+    session: AsyncSession,
+    paper: Paper,
+    entry: ProfileEntry,
+    owner: Researcher,
+    lookups: _Lookups,
+    institution_names: Mapping[str, str],
+) -> bool:
+    """Make the stored paper say what the entry says; True when anything changed."""
+    changed = _assign(
+        paper,
+        title=entry.title,
+        abstract=entry.abstract,
+        published_on=entry.published_on,
+        year=entry.published_on.year,
+        primary_category=entry.category,
+        has_code=entry.has_code or paper.has_code,
+        code_url=paper.code_url or _code_url(entry.links),
+        source_score=entry.source_score,
+        authors_truncated=entry.authors_truncated,
+    )
+    if changed:
+        paper.updated_at = utc_now()
+    await session.flush()
+    assert paper.id is not None
+    changed |= await _sync_links(session, paper.id, entry.links)
+    changed |= await _ensure_category(session, paper.id, entry.category)
+    changed |= await _sync_institutions(session, paper.id, entry, lookups, institution_names)
+    changed |= await _sync_authors(session, paper.id, entry, owner, lookups)
+    return changed
+
+
+def _assign(row: object, **values: object) -> bool:
+    """Set the attributes that differ; True when any did."""
+    changed = False
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    return changed
+
+
+def _code_url(links: tuple[str, ...]) -> str | None:
+    return next((link for link in links if urlsplit(link).hostname in CODE_HOSTS), None)
+
+
+async def _sync_links(session: AsyncSession, paper_id: int, links: tuple[str, ...]) -> bool:
+    statement = select(PaperLink).where(PaperLink.paper_id == paper_id)
+    stored = sorted((await session.exec(statement)).all(), key=lambda link: link.position)
+    if tuple(link.url for link in stored) == links:
+        return False
+    for link in stored:
+        await session.delete(link)
+    await session.flush()
+    session.add_all(
+        PaperLink(paper_id=paper_id, position=i, url=url) for i, url in enumerate(links, 1)
+    )
+    return True
+
+
+async def _ensure_category(session: AsyncSession, paper_id: int, code: str) -> bool:
+    if await session.get(PaperCategory, (paper_id, code)) is not None:
+        return False
+    session.add(PaperCategory(paper_id=paper_id, category_code=code))
+    return True
+
+
+async def _sync_institutions(
+    session: AsyncSession,
+    paper_id: int,
+    entry: ProfileEntry,
+    lookups: _Lookups,
+    institution_names: Mapping[str, str],
+) -> bool:
+    changed = False
+    for slug in entry.institutions:
+        institution = await _institution(session, slug, lookups, institution_names)
+        assert institution.id is not None
+        if await session.get(PaperInstitution, (paper_id, institution.id)) is None:
+            session.add(PaperInstitution(paper_id=paper_id, institution_id=institution.id))
+            changed = True
+    return changed
+
+
+async def _institution(
+    session: AsyncSession, slug: str, lookups: _Lookups, names: Mapping[str, str]
+) -> Institution:
+    if slug in lookups.institutions:
+        return lookups.institutions[slug]
+    statement = select(Institution).where(Institution.slug == slug)
+    institution = (await session.exec(statement)).first()
+    if institution is None:
+        fallback = slug.replace("-", " ").title()
+        institution = Institution(slug=slug, name=names.get(slug, fallback))
+        session.add(institution)
+        await session.flush()
+    lookups.institutions[slug] = institution
+    return institution
+
+
+async def _sync_authors(
+    session: AsyncSession,
+    paper_id: int,
+    entry: ProfileEntry,
+    owner: Researcher,
+    lookups: _Lookups,
+) -> bool:
+    """The byline in order, and the owner on every paper: at an unknown place if unnamed."""
+    statement = select(Authorship).where(Authorship.paper_id == paper_id)
+    stored = {a.researcher_id: a for a in (await session.exec(statement)).all()}
+    changed = False
+    for position, printed in enumerate(entry.authors, 1):
+        researcher = await _researcher_named(session, printed, lookups)
+        changed |= _place_author(session, stored, paper_id, researcher, position, printed)
+    if owner.id not in stored:
+        changed |= _place_author(session, stored, paper_id, owner, None, owner.name)
+    return changed
+
+
+def _place_author(
+    session: AsyncSession,
+    stored: dict[int, Authorship],
+    paper_id: int,
+    researcher: Researcher,
+    position: int | None,
+    printed: str,
+) -> bool:
+    assert researcher.id is not None
+    existing = stored.get(researcher.id)
+    if existing is None:
+        authorship = Authorship(
+            paper_id=paper_id, researcher_id=researcher.id, position=position, display_name=printed
+        )
+        session.add(authorship)
+        stored[researcher.id] = authorship
+        return True
+    if position is None:
+        return False  # a known place is never forgotten because another source lacks it
+    return _assign(existing, position=position, display_name=printed)
+
+
+async def import_profile_text(
+    session: AsyncSession,
+    text: str,
+    *,
+    undated_year: int,
+    source: str,
+    institution_names: Mapping[str, str] | None = None,
+) -> LoadResult:
+    """Parse a profile page's text and load it; raises ProfileFormatError before any write."""
+    profile = parse_profile(text, undated_year=undated_year)
+    return await load_profile(
+        session,
+        profile,
+        source=source,
+        captured_year=undated_year,
+        institution_names=institution_names,
+    )

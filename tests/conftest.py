@@ -1,0 +1,153 @@
+"""Real databases for tests: SQLite files and a PostgreSQL server, both migrated by Alembic.
+
+Each backend is migrated once per run into a template; a test that writes
+gets a copy of the template of its own (a file copy for SQLite, CREATE
+DATABASE ... TEMPLATE for PostgreSQL), so tests never see each other's rows.
+Read-only tests share one seeded database per backend.
+
+PostgreSQL comes from SCHOLARGRAPH_TEST_POSTGRES_URL (default: the local
+server, database `test`). Without a server its tests skip, except under
+CI=true, where they fail: CI must exercise both databases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from db.engine import create_engine, create_session_factory
+from db.migrate import upgrade
+from seeds.seed import seed_database
+
+POSTGRES_URL = os.environ.get(
+    "SCHOLARGRAPH_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+]
+
+
+class PostgresServer:
+    """Creates and drops the databases of one test run on the configured server."""
+
+    def __init__(self, url: str) -> None:
+        self.url = make_url(url)
+        self.prefix = f"sg_test_{uuid.uuid4().hex[:8]}"
+        self.counter = itertools.count()
+        self.created: list[str] = []
+
+    def url_of(self, database: str) -> str:
+        return self.url.set(database=database).render_as_string(hide_password=False)
+
+    def execute(self, sql: str) -> None:
+        async def run() -> None:
+            dsn = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            connection = await asyncpg.connect(dsn, timeout=5)
+            try:
+                await connection.execute(sql)
+            finally:
+                await connection.close()
+
+        asyncio.run(run())
+
+    def create_database(self, *, template: str | None = None) -> str:
+        name = f"{self.prefix}_{next(self.counter)}"
+        clause = f" TEMPLATE {template}" if template else ""
+        self.execute(f"CREATE DATABASE {name}{clause}")
+        self.created.append(name)
+        return name
+
+    def drop_database(self, name: str) -> None:
+        self.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    server = PostgresServer(POSTGRES_URL)
+    try:
+        server.execute("SELECT 1")
+    except (OSError, asyncpg.PostgresError) as error:
+        reason = f"PostgreSQL at {server.url.render_as_string()} is not reachable: {error}"
+        if IN_CI:
+            pytest.fail(f"{reason} (CI=true: PostgreSQL tests must run)", pytrace=False)
+        pytest.skip(reason)
+    yield server
+    for name in reversed(server.created):
+        server.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "migrated.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server: PostgresServer) -> str:
+    name = postgres_server.create_database()
+    upgrade(postgres_server.url_of(name))
+    return name
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A freshly migrated, empty database of its own for this test, on each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "test.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    name = server.create_database(template=request.getfixturevalue("postgres_template"))
+    yield server.url_of(name)
+    server.drop_database(name)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def seeded_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One database per backend holding the seed, shared by tests that only read."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("seeded") / "seeded.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite+aiosqlite:///{path}"
+    else:
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        url = server.url_of(
+            server.create_database(template=request.getfixturevalue("postgres_template"))
+        )
+    asyncio.run(_seed(url))
+    return url
+
+
+async def _seed(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        await seed_database(create_session_factory(engine))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return create_session_factory(engine)

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from sqlalchemy import inspect, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.migrate import current_revision, head_revision, upgrade
+
+TABLES = {
+    "alembic_version",
+    "api_token",
+    "authorship",
+    "authorship_institution",
+    "category",
+    "citation_year",
+    "institution",
+    "paper",
+    "paper_category",
+    "paper_institution",
+    "paper_link",
+    "reported_metrics",
+    "researcher",
+    "researcher_alias",
+    "researcher_institution",
+}
+# SQLite keeps the full-text index in an FTS5 table and its shadow tables.
+SQLITE_SEARCH_TABLES = {
+    "paper_search",
+    "paper_search_config",
+    "paper_search_data",
+    "paper_search_docsize",
+    "paper_search_idx",
+}
+
+
+async def test_migrations_create_every_table_at_the_head_revision(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        tables = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+        revision = await current_revision(connection)
+    search_tables = SQLITE_SEARCH_TABLES if engine.dialect.name == "sqlite" else set()
+    assert tables == TABLES | search_tables
+    assert revision == head_revision()
+
+
+async def test_the_arxiv_taxonomy_is_seeded_by_migration(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        rows = dict((await connection.execute(text("SELECT code, name FROM category"))).all())
+    assert rows["cs.CL"] == "Computation and Language"
+    assert rows["cs.LG"] == "Machine Learning"
+    assert sum(code.startswith("cs.") for code in rows) == 40
+    assert {"math", "physics", "stat", "q-bio", "econ", "eess"} <= rows.keys()
+
+
+def test_upgrading_a_current_database_changes_nothing(database_url: str) -> None:
+    upgrade(database_url)  # the fixture already migrated it; a second run must be a no-op
+    upgrade(database_url)
+
+
+async def test_indexes_serve_the_lookups_the_api_makes(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        indexes = await connection.run_sync(
+            lambda sync: {
+                table: {tuple(i["column_names"]) for i in inspect(sync).get_indexes(table)}
+                for table in ("authorship", "paper")
+            }
+        )
+    assert ("researcher_id",) in indexes["authorship"]
+    assert ("paper_id", "position") in indexes["authorship"]
+    assert ("published_on", "id") in indexes["paper"]
+    assert ("primary_category",) in indexes["paper"]
