@@ -197,13 +197,13 @@ _LABELS = frozenset({"CV"})
 _COUNT = r"(\d{1,3}(?:,\d{3})+|\d+)"
 _NUMBER = r"(\d+(?:\.\d+)?)"
 _FIGURES: dict[str, re.Pattern[str]] = {
-    "h_index": re.compile(r"h-index\s*(\d+)"),
-    "paper_count": re.compile(_COUNT + r"\s*papers?"),
-    "citation_count": re.compile(_COUNT + r"\s*citations?"),
-    "novelty": re.compile(r"Novelty\s*" + _NUMBER + r"\s*%"),
-    "ai_score": re.compile(r"AI Score\s*" + _NUMBER),
+    "h_index": re.compile(r"h-index\s*(\d+)", re.ASCII),
+    "paper_count": re.compile(_COUNT + r"\s*papers?", re.ASCII),
+    "citation_count": re.compile(_COUNT + r"\s*citations?", re.ASCII),
+    "novelty": re.compile(r"Novelty\s*" + _NUMBER + r"\s*%", re.ASCII),
+    "ai_score": re.compile(r"AI Score\s*" + _NUMBER, re.ASCII),
 }
-_LISTED = re.compile(_COUNT + r"\s+Papers?")
+_LISTED = re.compile(_COUNT + r"\s+Papers?", re.ASCII)
 _FIGURE_EXPECTED = (
     "a header figure (h-index, papers, citations, Novelty, AI Score), "
     "the 'N Papers' line or an entry head line"
@@ -283,7 +283,8 @@ _MONTHS = {
 # The month is matched loosely so "Foo 3, 2023" is reported as a bad date, not a bad head.
 _HEAD = re.compile(
     r"(?P<score>\d+(?:\.\d+)?)?\s*(?P<category>[A-Z]{2,3})\s*"
-    r"(?P<month>[A-Z][a-z]{2})\s*(?P<day>\d{1,2})(?:\s*,\s*(?P<year>\d{4}))?\s*(?P<code>Code)?"
+    r"(?P<month>[A-Z][a-z]{2})\s*(?P<day>\d{1,2})(?:\s*,\s*(?P<year>\d{4}))?\s*(?P<code>Code)?",
+    re.ASCII,
 )
 _HEAD_EXPECTED = (
     "an entry head line: optional score, category code, date, optional 'Code' "
