@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.environment import NameFilterParentNames, NameFilterType
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -34,3 +35,16 @@ async def current_revision(connection: AsyncConnection) -> str | None:
     return await connection.run_sync(
         lambda sync: MigrationContext.configure(sync).get_current_revision()
     )
+
+
+def include_name(
+    name: str | None, type_: NameFilterType, parent_names: NameFilterParentNames
+) -> bool:
+    """Leave out what the search migration made by hand, so autogenerate won't drop it."""
+    if type_ == "table":
+        return not (name or "").startswith("paper_search")
+    if type_ == "column":
+        return not (parent_names.get("table_name") == "paper" and name == "search_vector")
+    if type_ == "index":
+        return name != "ix_paper_search_vector"
+    return True

@@ -10,19 +10,9 @@ from sqlmodel import SQLModel
 
 from db import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from db.engine import create_engine, is_sqlite
+from db.migrate import include_name
 
 target_metadata = SQLModel.metadata
-
-
-def include_name(name: str | None, type_: str, parent_names: dict[str, str | None]) -> bool:
-    """Leave out what the search migration made by hand, so autogenerate won't drop it."""
-    if type_ == "table":
-        return not (name or "").startswith("paper_search")
-    if type_ == "column":
-        return not (parent_names.get("table_name") == "paper" and name == "search_vector")
-    if type_ == "index":
-        return name != "ix_paper_search_vector"
-    return True
 
 
 def run_migrations(connection: Connection) -> None:

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import SQLModel
 
-from db.migrate import current_revision, head_revision, upgrade
+from db.migrate import current_revision, head_revision, include_name, upgrade
 
 TABLES = {
     "alembic_version",
@@ -67,3 +70,14 @@ async def test_indexes_serve_the_lookups_the_api_makes(engine: AsyncEngine) -> N
     assert ("paper_id", "position") in indexes["authorship"]
     assert ("published_on", "id") in indexes["paper"]
     assert ("primary_category",) in indexes["paper"]
+
+
+async def test_the_migrations_build_exactly_the_models(engine: AsyncEngine) -> None:
+    def differences(sync: object) -> list[object]:
+        context = MigrationContext.configure(
+            sync, opts={"include_name": include_name, "compare_type": True}
+        )
+        return list(compare_metadata(context, SQLModel.metadata))
+
+    async with engine.connect() as connection:
+        assert await connection.run_sync(differences) == []
