@@ -11,6 +11,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from api.graphiql import graphiql_routes
+from api.graphql import create_graphql_view
 from api.settings import Settings, get_settings
 from db.engine import create_engine, create_session_factory
 from db.migrate import current_revision, head_revision
@@ -35,6 +37,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         Route("/health", health, methods=["GET", "HEAD"]),
         Route("/ready", ready, methods=["GET", "HEAD"]),
+        Route("/graphql", create_graphql_view(graphiql=settings.graphiql)),
+        *graphiql_routes(),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.settings = settings

@@ -28,6 +28,8 @@ import_app = typer.Typer(help="Load records from files.")
 app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
 
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema.graphql"
+
 console = Console()
 errors = Console(stderr=True)
 T = TypeVar("T")
@@ -119,6 +121,17 @@ def import_profile(
             )
 
     _report(file.name, _or_exit(lambda: run_with_sessions(work)))
+
+
+@app.command("export-schema")
+def export_schema(
+    path: Annotated[Path, typer.Argument(help="Where to write the SDL.")] = SCHEMA_PATH,
+) -> None:
+    """Write the served GraphQL schema, sorted, to schema.graphql (for typed clients)."""
+    from schema import sorted_sdl  # the schema is only built by the commands that need it
+
+    path.write_text(sorted_sdl(), encoding="utf-8")
+    console.print(f"wrote {path}")
 
 
 @app.command()

@@ -1,0 +1,33 @@
+"""The GraphQL endpoint: Strawberry's ASGI view with our context."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from api.graphiql import graphiql_html
+from resolvers.context import Context
+from schema import schema
+
+
+class GraphQLView(GraphQL[Context, None]):
+    """POST and GET /graphql; GraphiQL for browsers."""
+
+    async def get_context(
+        self,
+        request: Request | WebSocket,
+        response: Response | Any,  # noqa: ARG002 - strawberry passes it by name
+    ) -> Context:
+        return Context.for_request(request.app.state.engine)
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:  # noqa: ARG002
+        # Strawberry's page loads GraphiQL from a CDN; ours is served by this app.
+        return HTMLResponse(graphiql_html())
+
+
+def create_graphql_view(*, graphiql: bool) -> GraphQLView:
+    return GraphQLView(schema, graphql_ide="graphiql" if graphiql else None)

@@ -1,0 +1,168 @@
+"""Statements over researchers: lookups, name search, orderings and per-researcher lists."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, Subquery, case, func, or_, select, union
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.names import name_key
+from db.queries.pages import Ordering, parse_int, parse_str
+from db.tables import (
+    AnyRow,
+    authorship,
+    authorship_institution,
+    institution,
+    paper,
+    researcher,
+    researcher_institution,
+)
+from db.tables import reported_metrics as reported
+from db.tables import researcher_alias as alias
+
+STAT_FIELDS = ("PAPER_COUNT", "CITATION_COUNT", "H_INDEX")
+NAME_ORDERING = Ordering("NAME", (researcher.c.name_key, researcher.c.id), (parse_str, parse_int))
+
+
+def researcher_stats() -> Subquery:
+    """Paper count, citation count and h-index of every researcher with a paper, in SQL.
+
+    h is the number of a researcher's papers whose citation count is at least
+    their rank when sorted most cited first: exactly the papers of the h-core.
+    """
+    rank = func.row_number().over(
+        partition_by=authorship.c.researcher_id,
+        order_by=(func.coalesce(paper.c.citation_count, -1).desc(), paper.c.id),
+    )
+    ranked = (
+        select(
+            authorship.c.researcher_id,
+            paper.c.citation_count.label("citations"),
+            rank.label("rank"),
+        )
+        .join(paper, paper.c.id == authorship.c.paper_id)
+        .subquery("ranked")
+    )
+    return (
+        select(
+            ranked.c.researcher_id,
+            func.count().label("paper_count"),
+            func.coalesce(func.sum(ranked.c.citations), 0).label("citation_count"),
+            func.sum(case((ranked.c.citations >= ranked.c.rank, 1), else_=0)).label("h_index"),
+        )
+        .group_by(ranked.c.researcher_id)
+        .subquery("stats")
+    )
+
+
+def researchers_select(*, query: str | None, order_field: str) -> tuple[Select[Any], Ordering]:
+    """Researchers matching a name search, with the ordering the field asks for."""
+    statement = select(researcher)
+    if query is not None:
+        statement = statement.where(_name_matches(query))
+    if order_field == "NAME":
+        return statement, NAME_ORDERING
+    if order_field not in STAT_FIELDS:
+        raise ValueError(f"unknown researcher ordering {order_field}")
+    stats = researcher_stats()
+    statement = statement.outerjoin(stats, stats.c.researcher_id == researcher.c.id)
+    value = func.coalesce(stats.c[order_field.lower()], 0)
+    return statement, Ordering(order_field, (value, researcher.c.id), (parse_int, parse_int))
+
+
+def _name_matches(query: str) -> ColumnElement[bool]:
+    """Case- and accent-insensitive substring match on names and aliases."""
+    pattern = f"%{_escape_like(name_key(query))}%"
+    aliased = select(alias.c.researcher_id).where(alias.c.alias_key.like(pattern, escape="\\"))
+    return or_(researcher.c.name_key.like(pattern, escape="\\"), researcher.c.id.in_(aliased))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def count_researchers(connection: AsyncConnection, *, query: str | None) -> int:
+    statement = select(func.count()).select_from(researcher)
+    if query is not None:
+        statement = statement.where(_name_matches(query))
+    return (await connection.execute(statement)).scalar_one()
+
+
+async def researchers_by_ids(connection: AsyncConnection, ids: Sequence[int]) -> list[AnyRow]:
+    statement = select(researcher).where(researcher.c.id.in_(ids))
+    return list((await connection.execute(statement)).all())
+
+
+async def researcher_by(connection: AsyncConnection, column: str, value: str) -> AnyRow | None:
+    """The researcher whose unique `column` (slug, orcid, ...) has this value."""
+    statement = select(researcher).where(researcher.c[column] == value)
+    return (await connection.execute(statement)).first()
+
+
+async def aliases_of_researchers(
+    connection: AsyncConnection, ids: Sequence[int]
+) -> list[tuple[int, str]]:
+    statement = (
+        select(alias.c.researcher_id, alias.c.alias)
+        .where(alias.c.researcher_id.in_(ids))
+        .order_by(alias.c.researcher_id, alias.c.id)
+    )
+    return list((await connection.execute(statement)).all())
+
+
+def affiliations() -> Subquery:
+    """(researcher_id, institution_id) pairs a source states: on an authorship or a record."""
+    on_papers = select(authorship.c.researcher_id, authorship_institution.c.institution_id).join(
+        authorship, authorship.c.id == authorship_institution.c.authorship_id
+    )
+    on_records = select(
+        researcher_institution.c.researcher_id, researcher_institution.c.institution_id
+    )
+    return union(on_papers, on_records).subquery("affiliation")
+
+
+async def institutions_of_researchers(
+    connection: AsyncConnection, ids: Sequence[int]
+) -> list[AnyRow]:
+    pairs = affiliations()
+    statement = (
+        select(pairs.c.researcher_id, institution)
+        .join(institution, institution.c.id == pairs.c.institution_id)
+        .where(pairs.c.researcher_id.in_(ids))
+        .order_by(pairs.c.researcher_id, institution.c.name)
+    )
+    return list((await connection.execute(statement)).all())
+
+
+def researchers_of_institutions_select() -> tuple[Select[Any], ColumnElement[Any]]:
+    pairs = affiliations()
+    statement = select(researcher).join(pairs, pairs.c.researcher_id == researcher.c.id)
+    return statement, pairs.c.institution_id
+
+
+async def reported_of_researchers(connection: AsyncConnection, ids: Sequence[int]) -> list[AnyRow]:
+    """Reported figures, newest capture first within each researcher."""
+    statement = (
+        select(reported)
+        .where(reported.c.researcher_id.in_(ids))
+        .order_by(
+            reported.c.researcher_id,
+            func.coalesce(reported.c.captured_year, 0).desc(),
+            reported.c.id.desc(),
+        )
+    )
+    return list((await connection.execute(statement)).all())
+
+
+async def count_researchers_by_institution(
+    connection: AsyncConnection, ids: Sequence[int]
+) -> dict[int, int]:
+    pairs = affiliations()
+    statement = (
+        select(pairs.c.institution_id, func.count())
+        .where(pairs.c.institution_id.in_(ids))
+        .group_by(pairs.c.institution_id)
+    )
+    return dict((await connection.execute(statement)).all())

@@ -1,0 +1,13 @@
+"""What the category fields do."""
+
+from __future__ import annotations
+
+from db.queries import metrics
+from db.tables import AnyRow
+from resolvers.context import Context
+
+
+async def all_categories(context: Context) -> list[AnyRow]:
+    """The whole taxonomy, by code."""
+    async with context.engine.connect() as connection:
+        return await metrics.all_categories(connection)

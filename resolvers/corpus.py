@@ -1,0 +1,22 @@
+"""What the CorpusStats fields do."""
+
+from __future__ import annotations
+
+from db.queries import metrics
+from db.tables import AnyRow
+from resolvers.context import Context
+
+
+async def corpus_totals(context: Context) -> AnyRow:
+    """researcher_count, paper_count and citation_count: one statement however many are asked."""
+    return await context.loaders.corpus_totals.load(None)
+
+
+async def corpus_papers_by_year(context: Context) -> list[tuple[int, int]]:
+    async with context.engine.connect() as connection:
+        return await metrics.corpus_papers_by_year(connection)
+
+
+async def corpus_categories(context: Context) -> list[tuple[str, int]]:
+    async with context.engine.connect() as connection:
+        return await metrics.corpus_primary_categories(connection)

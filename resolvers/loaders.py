@@ -1,0 +1,280 @@
+"""DataLoaders: one per access path, built per request so each cache lives one request.
+
+Every batch function opens its own short-lived connection: resolvers run
+concurrently, and one connection (or AsyncSession) cannot serve two
+statements at once. Each returns exactly one result per key, in key order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from strawberry.dataloader import DataLoader
+
+from db.queries import coauthors, institutions, metrics, papers, researchers
+from db.queries.pages import Ordering, Page, PageRequest, cut_page, partitioned_page_statement
+from db.queries.papers import PaperFilter
+from db.tables import AnyRow
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+S = TypeVar("S", bound="ListSpec")
+
+
+@dataclass(frozen=True, slots=True)
+class ListSpec:
+    """Which page of a parent's list: hashable, so equal requests batch together."""
+
+    request: PageRequest
+
+
+@dataclass(frozen=True, slots=True)
+class PaperListSpec(ListSpec):
+    filter: PaperFilter
+    order_field: str
+    descending: bool
+
+
+def _by_id(rows: Iterable[AnyRow], ids: Sequence[int], key: str = "id") -> list[AnyRow | None]:
+    found = {row._mapping[key]: row for row in rows}
+    return [found.get(i) for i in ids]
+
+
+def _grouped(pairs: Iterable[tuple[int, V]], ids: Sequence[int]) -> list[list[V]]:
+    groups: defaultdict[int, list[V]] = defaultdict(list)
+    for parent, value in pairs:
+        groups[parent].append(value)
+    return [groups.get(i, []) for i in ids]
+
+
+class Loaders:
+    """The loaders of one request."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._categories: asyncio.Future[list[AnyRow]] | None = None
+        self.researchers_by_id = self._loader(self.load_researchers_by_id)
+        self.papers_by_id = self._loader(self.load_papers_by_id)
+        self.institutions_by_id = self._loader(self.load_institutions_by_id)
+        self.authorships_by_paper_id = self._loader(self.load_authorships_by_paper_id)
+        self.category_codes_by_paper_id = self._loader(self.load_category_codes_by_paper_id)
+        self.institutions_by_paper_id = self._loader(self.load_institutions_by_paper_id)
+        self.links_by_paper_id = self._loader(self.load_links_by_paper_id)
+        self.citation_years_by_paper_id = self._loader(self.load_citation_years_by_paper_id)
+        self.aliases_by_researcher_id = self._loader(self.load_aliases_by_researcher_id)
+        self.institutions_by_researcher_id = self._loader(self.load_institutions_by_researcher_id)
+        self.reported_by_researcher_id = self._loader(self.load_reported_by_researcher_id)
+        self.paper_facts_by_researcher_id = self._loader(self.load_paper_facts_by_researcher_id)
+        self.citation_years_by_researcher_id = self._loader(
+            self.load_citation_years_by_researcher_id
+        )
+        self.corpus_totals = self._loader(self.load_corpus_totals)
+        self.categories_by_code = self._loader(self.load_categories_by_code)
+        self.paper_count_by_category_code = self._loader(self.load_paper_count_by_category_code)
+        self.paper_page_by_researcher_id = self._loader(self.load_paper_page_by_researcher_id)
+        self.paper_count_by_researcher_id = self._loader(self.load_paper_count_by_researcher_id)
+        self.paper_page_by_institution_id = self._loader(self.load_paper_page_by_institution_id)
+        self.paper_count_by_institution_id = self._loader(self.load_paper_count_by_institution_id)
+        self.coauthor_page_by_researcher_id = self._loader(self.load_coauthor_page_by_researcher_id)
+        self.coauthor_count_by_researcher_id = self._loader(
+            self.load_coauthor_count_by_researcher_id
+        )
+        self.researcher_page_by_institution_id = self._loader(
+            self.load_researcher_page_by_institution_id
+        )
+        self.researcher_count_by_institution_id = self._loader(
+            self.load_researcher_count_by_institution_id
+        )
+
+    @staticmethod
+    def _loader(load: Callable[[list[K]], Awaitable[list[V]]]) -> DataLoader[K, V]:
+        return DataLoader(load_fn=load)
+
+    async def _read(self, statement: Callable[[AsyncConnection], Awaitable[V]]) -> V:
+        async with self.engine.connect() as connection:
+            return await statement(connection)
+
+    # Rows by id.
+
+    async def load_researchers_by_id(self, ids: list[int]) -> list[AnyRow | None]:
+        rows = await self._read(lambda c: researchers.researchers_by_ids(c, ids))
+        return _by_id(rows, ids)
+
+    async def load_papers_by_id(self, ids: list[int]) -> list[AnyRow | None]:
+        return _by_id(await self._read(lambda c: papers.papers_by_ids(c, ids)), ids)
+
+    async def load_institutions_by_id(self, ids: list[int]) -> list[AnyRow | None]:
+        rows = await self._read(lambda c: institutions.institutions_by_ids(c, ids))
+        return _by_id(rows, ids)
+
+    async def load_corpus_totals(self, keys: list[None]) -> list[AnyRow]:
+        totals = await self._read(metrics.corpus_totals)
+        return [totals for _ in keys]
+
+    async def load_categories_by_code(self, codes: list[str]) -> list[AnyRow | None]:
+        # The taxonomy is a few dozen rows: fetch it whole, once per request, however
+        # many batches ask (metrics and papers reach categories at different depths).
+        if self._categories is None:
+            self._categories = asyncio.ensure_future(self._read(metrics.all_categories))
+        return _by_id(await self._categories, codes, key="code")  # type: ignore[arg-type]
+
+    async def load_paper_count_by_category_code(self, codes: list[str]) -> list[int]:
+        counts = await self._read(metrics.paper_count_by_category)
+        return [counts.get(code, 0) for code in codes]
+
+    # Lists below a paper.
+
+    async def load_authorships_by_paper_id(self, ids: list[int]) -> list[list[AnyRow]]:
+        rows = await self._read(lambda c: papers.authorships_of_papers(c, ids))
+        return _grouped(((row.paper_id, row) for row in rows), ids)
+
+    async def load_category_codes_by_paper_id(self, ids: list[int]) -> list[list[str]]:
+        return _grouped(await self._read(lambda c: papers.category_codes_of_papers(c, ids)), ids)
+
+    async def load_institutions_by_paper_id(self, ids: list[int]) -> list[list[AnyRow]]:
+        rows = await self._read(lambda c: papers.institutions_of_papers(c, ids))
+        return _grouped(((row.paper_id, row) for row in rows), ids)
+
+    async def load_links_by_paper_id(self, ids: list[int]) -> list[list[str]]:
+        return _grouped(await self._read(lambda c: papers.links_of_papers(c, ids)), ids)
+
+    async def load_citation_years_by_paper_id(self, ids: list[int]) -> list[list[tuple[int, int]]]:
+        rows = await self._read(lambda c: papers.citation_years_of_papers(c, ids))
+        return _grouped(((paper_id, (year, n)) for paper_id, year, n in rows), ids)
+
+    # Lists below a researcher.
+
+    async def load_aliases_by_researcher_id(self, ids: list[int]) -> list[list[str]]:
+        return _grouped(await self._read(lambda c: researchers.aliases_of_researchers(c, ids)), ids)
+
+    async def load_institutions_by_researcher_id(self, ids: list[int]) -> list[list[AnyRow]]:
+        rows = await self._read(lambda c: researchers.institutions_of_researchers(c, ids))
+        return _grouped(((row.researcher_id, row) for row in rows), ids)
+
+    async def load_reported_by_researcher_id(self, ids: list[int]) -> list[AnyRow | None]:
+        rows = await self._read(lambda c: researchers.reported_of_researchers(c, ids))
+        newest: dict[int, AnyRow] = {}
+        for row in rows:
+            newest.setdefault(row.researcher_id, row)
+        return [newest.get(i) for i in ids]
+
+    async def load_paper_facts_by_researcher_id(self, ids: list[int]) -> list[list[AnyRow]]:
+        rows = await self._read(lambda c: metrics.paper_facts_of_researchers(c, ids))
+        return _grouped(((row.researcher_id, row) for row in rows), ids)
+
+    async def load_citation_years_by_researcher_id(
+        self, ids: list[int]
+    ) -> list[list[tuple[int, int, int]]]:
+        rows = await self._read(lambda c: metrics.citation_years_of_researchers(c, ids))
+        return _grouped(((r, (paper_id, year, n)) for r, paper_id, year, n in rows), ids)
+
+    # Pages: keys are (parent id, spec); one statement per distinct spec.
+
+    async def _pages(
+        self,
+        keys: Sequence[tuple[int, S]],
+        select_for: Callable[[S, list[int]], tuple[Select[Any], ColumnElement[Any], Ordering]],
+    ) -> list[Page]:
+        by_spec: defaultdict[S, list[int]] = defaultdict(list)
+        for parent, spec in keys:
+            by_spec[spec].append(parent)
+        pages: dict[tuple[int, S], Page] = {}
+        async with self.engine.connect() as connection:
+            for spec, parents in by_spec.items():
+                statement, parent_column, ordering = select_for(spec, parents)
+                request = spec.request
+                paged = partitioned_page_statement(
+                    statement.where(parent_column.in_(parents)),
+                    ordering,
+                    request,
+                    parent=parent_column,
+                )
+                rows = (await connection.execute(paged)).all()
+                grouped = _grouped(((row.page_parent, row) for row in rows), parents)
+                for parent, parent_rows in zip(parents, grouped, strict=True):
+                    pages[parent, spec] = cut_page(parent_rows, ordering, request)
+        return [pages[key] for key in keys]
+
+    async def load_paper_page_by_researcher_id(
+        self, keys: list[tuple[int, PaperListSpec]]
+    ) -> list[Page]:
+        def select_for(spec: PaperListSpec, _parents: list[int]) -> Any:
+            statement, parent = papers.papers_of_researchers_select(spec.filter)
+            return (
+                statement,
+                parent,
+                papers.paper_ordering(spec.order_field, descending=spec.descending),
+            )
+
+        return await self._pages(keys, select_for)
+
+    async def load_paper_page_by_institution_id(
+        self, keys: list[tuple[int, PaperListSpec]]
+    ) -> list[Page]:
+        def select_for(spec: PaperListSpec, _parents: list[int]) -> Any:
+            statement, parent = papers.papers_of_institutions_select(spec.filter)
+            return (
+                statement,
+                parent,
+                papers.paper_ordering(spec.order_field, descending=spec.descending),
+            )
+
+        return await self._pages(keys, select_for)
+
+    async def load_coauthor_page_by_researcher_id(
+        self, keys: list[tuple[int, ListSpec]]
+    ) -> list[Page]:
+        return await self._pages(keys, lambda _spec, parents: coauthors.coauthors_select(parents))
+
+    async def load_researcher_page_by_institution_id(
+        self, keys: list[tuple[int, ListSpec]]
+    ) -> list[Page]:
+        def select_for(_spec: ListSpec, _parents: list[int]) -> Any:
+            statement, parent = researchers.researchers_of_institutions_select()
+            return statement, parent, researchers.NAME_ORDERING
+
+        return await self._pages(keys, select_for)
+
+    # Counts of whole lists, for totalCount.
+
+    async def load_paper_count_by_researcher_id(
+        self, keys: list[tuple[int, PaperFilter]]
+    ) -> list[int]:
+        return await self._counts(keys, papers.papers_of_researchers_select)
+
+    async def load_paper_count_by_institution_id(
+        self, keys: list[tuple[int, PaperFilter]]
+    ) -> list[int]:
+        return await self._counts(keys, papers.papers_of_institutions_select)
+
+    async def _counts(
+        self,
+        keys: list[tuple[int, PaperFilter]],
+        select_for: Callable[[PaperFilter], tuple[Select[Any], ColumnElement[Any]]],
+    ) -> list[int]:
+        by_filter: defaultdict[PaperFilter, list[int]] = defaultdict(list)
+        for parent, spec in keys:
+            by_filter[spec].append(parent)
+        counts: dict[tuple[int, PaperFilter], int] = {}
+        async with self.engine.connect() as connection:
+            for spec, parents in by_filter.items():
+                statement, parent_column = select_for(spec)
+                found = await papers.count_papers_by_parent(
+                    connection, statement, parent_column, parents
+                )
+                counts.update({(parent, spec): found.get(parent, 0) for parent in parents})
+        return [counts[key] for key in keys]
+
+    async def load_coauthor_count_by_researcher_id(self, ids: list[int]) -> list[int]:
+        counts = await self._read(lambda c: coauthors.count_coauthors(c, ids))
+        return [counts.get(i, 0) for i in ids]
+
+    async def load_researcher_count_by_institution_id(self, ids: list[int]) -> list[int]:
+        counts = await self._read(lambda c: researchers.count_researchers_by_institution(c, ids))
+        return [counts.get(i, 0) for i in ids]

@@ -1,0 +1,74 @@
+"""What the researcher fields do: lookups, the leaderboard list and coauthors."""
+
+from __future__ import annotations
+
+from db.queries import coauthors, researchers
+from db.queries.pages import cut_page, page_statement
+from db.tables import AnyRow
+from resolvers.context import Context
+from resolvers.errors import InvalidArgumentError
+from resolvers.loaders import ListSpec
+from resolvers.nodes import decode_id_of
+from resolvers.pages import PageArgs, PageResult, page_request, page_result
+
+
+async def find_researcher(
+    context: Context, *, id: str | None, slug: str | None, orcid: str | None
+) -> AnyRow | None:
+    """The researcher named by exactly one of id, slug and ORCID; None when there is none."""
+    given = [value for value in (id, slug, orcid) if value is not None]
+    if len(given) != 1:
+        raise InvalidArgumentError("Give exactly one of id, slug and orcid.")
+    if id is not None:
+        return await context.loaders.researchers_by_id.load(decode_id_of(id, "Researcher"))
+    column, value = ("slug", slug) if slug is not None else ("orcid", orcid)
+    async with context.engine.connect() as connection:
+        return await researchers.researcher_by(connection, column, (value or "").strip())
+
+
+async def list_researchers(
+    context: Context,
+    args: PageArgs,
+    *,
+    query: str | None,
+    order: tuple[str, bool] | None,
+) -> PageResult:
+    """Researchers by name, or ranked by an indicator computed in SQL (leaderboards)."""
+    field, descending = order or ("NAME", False)
+    statement, ordering = researchers.researchers_select(query=query, order_field=field)
+    ordering = ordering.reversed() if descending else ordering
+    request = page_request(args, ordering)
+    async with context.engine.connect() as connection:
+        rows = (await connection.execute(page_statement(statement, ordering, request))).all()
+
+    async def count_all() -> int:
+        async with context.engine.connect() as connection:
+            return await researchers.count_researchers(connection, query=query)
+
+    return page_result(cut_page(rows, ordering, request), ordering, count_all)
+
+
+async def coauthors_of(context: Context, researcher_id: int, args: PageArgs) -> PageResult:
+    """Coauthors, most shared papers first, then by name."""
+    ordering = coauthors.coauthors_select([researcher_id])[2]
+    spec = ListSpec(request=page_request(args, ordering))
+    loaders = context.loaders
+    page = await loaders.coauthor_page_by_researcher_id.load((researcher_id, spec))
+
+    async def count_all() -> int:
+        return await loaders.coauthor_count_by_researcher_id.load(researcher_id)
+
+    return page_result(page, ordering, count_all)
+
+
+async def researchers_of_institution(
+    context: Context, institution_id: int, args: PageArgs
+) -> PageResult:
+    spec = ListSpec(request=page_request(args, researchers.NAME_ORDERING))
+    loaders = context.loaders
+    page = await loaders.researcher_page_by_institution_id.load((institution_id, spec))
+
+    async def count_all() -> int:
+        return await loaders.researcher_count_by_institution_id.load(institution_id)
+
+    return page_result(page, researchers.NAME_ORDERING, count_all)
