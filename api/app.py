@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         Route("/health", health, methods=["GET", "HEAD"]),
         Route("/ready", ready, methods=["GET", "HEAD"]),
-        Route("/graphql", create_graphql_view(graphiql=settings.graphiql)),
+        Route("/graphql", create_graphql_view(settings)),
         *graphiql_routes(),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)

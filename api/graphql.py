@@ -10,8 +10,9 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from api.graphiql import graphiql_html
+from api.settings import Settings
 from resolvers.context import Context
-from schema import schema
+from schema import ExtensionFactory, build_schema
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -29,5 +30,12 @@ class GraphQLView(GraphQL[Context, None]):
         return HTMLResponse(graphiql_html())
 
 
-def create_graphql_view(*, graphiql: bool) -> GraphQLView:
-    return GraphQLView(schema, graphql_ide="graphiql" if graphiql else None)
+def create_graphql_view(settings: Settings) -> GraphQLView:
+    """The endpoint for these settings: the schema with the server's extensions."""
+    served = build_schema(extensions=server_extensions(settings))
+    return GraphQLView(served, graphql_ide="graphiql" if settings.graphiql else None)
+
+
+def server_extensions(settings: Settings) -> list[ExtensionFactory]:  # noqa: ARG001
+    """Extensions that depend on how the server is configured (limits, logging)."""
+    return []

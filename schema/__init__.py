@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import strawberry
 from graphql import GraphQLError, lexicographic_sort_schema, print_schema
-from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
+from strawberry.extensions import MaskErrors, ParserCache, SchemaExtension, ValidationCache
 
 from schema.institution import Institution
 from schema.paper import Paper
 from schema.query import Query
 from schema.researcher import Researcher
+
+ExtensionFactory = Callable[[], SchemaExtension] | type[SchemaExtension]
 
 
 def _is_unexpected(error: GraphQLError) -> bool:
@@ -17,7 +21,8 @@ def _is_unexpected(error: GraphQLError) -> bool:
     return error.original_error is not None and not isinstance(error.original_error, GraphQLError)
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(*, extensions: Sequence[ExtensionFactory] = ()) -> strawberry.Schema:
+    """The schema, with the server's own extensions (limits, logging) added after ours."""
     return strawberry.Schema(
         query=Query,
         types=[Researcher, Paper, Institution],
@@ -25,6 +30,7 @@ def build_schema() -> strawberry.Schema:
             # Parsing and validating the same document again on every request is wasted work.
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
+            *extensions,
             lambda: MaskErrors(should_mask_error=_is_unexpected),
         ],
     )
