@@ -17,6 +17,7 @@ from api.settings import get_settings
 from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade
 from db.queries.stats import is_empty, row_counts
+from seeds.generate import GeneratedCounts, generate_corpus
 from seeds.load import LoadResult, import_profile_text
 from seeds.manifest import read_manifest
 from seeds.profile_text import ProfileFormatError, decode_profile
@@ -121,6 +122,30 @@ def import_profile(
             )
 
     _report(file.name, _or_exit(lambda: run_with_sessions(work)))
+
+
+@app.command()
+def generate(
+    papers: Annotated[int, typer.Option(min=0, help="Papers to create.")] = 10_000,
+    researchers: Annotated[int, typer.Option(min=1, help="Researchers to create.")] = 1_000,
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed gives the same corpus.")
+    ] = 1,
+) -> None:
+    """Add a synthetic, heavy-tailed corpus (for benchmarks and trying leaderboards)."""
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> GeneratedCounts:
+        async with sessions() as session, session.begin():
+            connection = await session.connection()
+            return await generate_corpus(
+                connection, papers=papers, researchers=researchers, seed=seed
+            )
+
+    counts = run_with_sessions(work)
+    console.print(
+        f"generated {counts.researchers:,} researchers, {counts.papers:,} papers, "
+        f"{counts.authorships:,} authorships, {counts.citation_years:,} per-year counts"
+    )
 
 
 @app.command("export-schema")

@@ -63,7 +63,8 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 def _timestamp(*, nullable: bool = False) -> Column[datetime]:
-    return Column(UtcDateTime(), nullable=nullable)
+    # The Core default serves bulk inserts that build no model instances.
+    return Column(UtcDateTime(), nullable=nullable, default=None if nullable else utc_now)
 
 
 class Category(SQLModel, table=True):
