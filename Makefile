@@ -9,7 +9,10 @@ GRAPHIQL_ASSETS := $(GRAPHIQL)/node_modules/.package-lock.json
 
 export SCHOLARGRAPH_PORT := $(PORT)
 
-.PHONY: run test install lint fmt typecheck schema clean assets browser
+# Benchmarks print figures; they are not tests. BENCH_ARGS="--database postgresql" etc.
+BENCH_ARGS ?=
+
+.PHONY: bench run test install lint fmt typecheck schema clean assets browser
 
 run: $(STAMP) $(GRAPHIQL_ASSETS)
 	$(BIN)/scholargraph db upgrade
@@ -57,3 +60,6 @@ fmt: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+
+bench: $(STAMP)
+	$(BIN)/python -m tests.benchmarks.bench_api $(BENCH_ARGS)

@@ -17,6 +17,7 @@ from api.settings import get_settings
 from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade
 from db.queries.stats import is_empty, row_counts
+from db.writes.indicators import refresh_indicators
 from seeds.generate import GeneratedCounts, generate_corpus
 from seeds.load import LoadResult, import_profile_text
 from seeds.manifest import read_manifest
@@ -74,6 +75,18 @@ def db_upgrade() -> None:
     """Create the database if needed and migrate it to the newest schema."""
     upgrade(get_settings().database_url)
     console.print("database is at the newest migration")
+
+
+@db_app.command("refresh-indicators")
+def db_refresh_indicators() -> None:
+    """Recompute every researcher's leaderboard figures (after changing rows by hand)."""
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> None:
+        async with sessions() as session, session.begin():
+            await refresh_indicators(await session.connection())
+
+    run_with_sessions(work)
+    console.print("leaderboard figures recomputed")
 
 
 @app.command()

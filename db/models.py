@@ -249,6 +249,31 @@ class ReportedMetrics(SQLModel, table=True):
     ai_score: float | None = None
 
 
+class ResearcherIndicators(SQLModel, table=True):
+    """Leaderboard figures per researcher, kept by every write that changes their papers.
+
+    Derived data: db.writes.indicators.refresh_indicators recomputes them from
+    authorships and citation counts, in the writer's transaction, for the
+    researchers a write touched. Ranking 20,000 researchers by h-index from
+    the raw tables costs seconds per request; from these indexed columns it
+    costs a index scan.
+    """
+
+    __tablename__ = "researcher_indicators"
+    __table_args__ = (
+        Index("ix_researcher_indicators_h_index", "h_index", "researcher_id"),
+        Index("ix_researcher_indicators_citation_count", "citation_count", "researcher_id"),
+        Index("ix_researcher_indicators_paper_count", "paper_count", "researcher_id"),
+    )
+
+    researcher_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("researcher.id", ondelete="CASCADE"), primary_key=True)
+    )
+    paper_count: int
+    citation_count: int
+    h_index: int
+
+
 class ApiToken(SQLModel, table=True):
     """A bearer token; only a hash of its secret is stored."""
 

@@ -19,38 +19,44 @@ class Window:
     categories: tuple[str, ...] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Indicators:
-    summary: metrics.Summary
-    citations_by_year: list[tuple[int, int]]
-
-
-async def indicators_of(
+async def summary_of(
     context: Context, researcher_id: int, window: Window, *, as_of_year: int
-) -> Indicators:
-    loaders = context.loaders
-    facts = [
-        row
-        for row in await loaders.paper_facts_by_researcher_id.load(researcher_id)
-        if _inside(row, window)
-    ]
-    kept = {row.paper_id for row in facts}
-    years = [
-        (paper_id, year, count)
-        for paper_id, year, count in await loaders.citation_years_by_researcher_id.load(
-            researcher_id
-        )
-        if paper_id in kept and (window.cited_from is None or year >= window.cited_from)
-    ]
+) -> metrics.Summary:
+    """Every indicator of the engine over the researcher's papers in the window."""
+    facts = await _facts_in(context, researcher_id, window)
     received: dict[int, int] | None = None
     if window.cited_from is not None:
         received = {}
-        for paper_id, _, count in years:
+        kept = {row.paper_id for row in facts}
+        for paper_id, _, count in await _years_in(context, researcher_id, window, kept):
             received[paper_id] = received.get(paper_id, 0) + count
     papers = [_facts(row, received) for row in facts]
-    summary = metrics.summarize(papers, as_of_year=as_of_year)
-    by_year = metrics.citations_by_year((year, count) for _, year, count in years)
-    return Indicators(summary=summary, citations_by_year=by_year)
+    return metrics.summarize(papers, as_of_year=as_of_year)
+
+
+async def citations_by_year_of(
+    context: Context, researcher_id: int, window: Window
+) -> list[tuple[int, int]]:
+    """Citations per year received by the researcher's papers in the window.
+
+    Loaded only when asked for: per-year rows outnumber papers several times.
+    """
+    kept = {row.paper_id for row in await _facts_in(context, researcher_id, window)}
+    years = await _years_in(context, researcher_id, window, kept)
+    return metrics.citations_by_year((year, count) for _, year, count in years)
+
+
+async def _facts_in(context: Context, researcher_id: int, window: Window) -> list[AnyRow]:
+    rows = await context.loaders.paper_facts_by_researcher_id.load(researcher_id)
+    return [row for row in rows if _inside(row, window)]
+
+
+async def _years_in(
+    context: Context, researcher_id: int, window: Window, kept: set[int]
+) -> list[tuple[int, int, int]]:
+    rows = await context.loaders.citation_years_by_researcher_id.load(researcher_id)
+    since = window.cited_from
+    return [row for row in rows if row[0] in kept and (since is None or row[1] >= since)]
 
 
 def _inside(row: AnyRow, window: Window) -> bool:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import strawberry
 
+from resolvers import metrics
 from resolvers.context import Context
-from resolvers.indicators import Indicators
+from resolvers.indicators import Window, citations_by_year_of
 from schema.category import CategoryCount, YearCount, category_counts, year_counts
 from schema.paper import Paper
 
@@ -15,6 +16,8 @@ from schema.paper import Paper
     "citation count is unknown count as papers but add no citations."
 )
 class Metrics:
+    researcher_id: strawberry.Private[int]
+    window: strawberry.Private[Window]
     h_core_ids: strawberry.Private[tuple[int, ...]]
     paper_count: int = strawberry.field(description="Papers in the window.")
     papers_with_citation_count: int = strawberry.field(
@@ -44,12 +47,16 @@ class Metrics:
     last_year: int | None = strawberry.field(description="Year of the latest dated paper.")
     papers_with_code: int = strawberry.field(description="Papers whose authors released code.")
     papers_by_year: list[YearCount] = strawberry.field(description="Papers per publication year.")
-    citations_by_year: list[YearCount] = strawberry.field(
-        description="Citations received per calendar year, from per-year counts where known."
-    )
     categories: list[CategoryCount] = strawberry.field(
         description="Papers per primary category, most first."
     )
+
+    @strawberry.field(
+        description="Citations received per calendar year, from per-year counts where known."
+    )
+    async def citations_by_year(self, info: strawberry.Info[Context]) -> list[YearCount]:
+        pairs = await citations_by_year_of(info.context, self.researcher_id, self.window)
+        return year_counts(pairs)
 
     @strawberry.field(description="The papers that make up the h-index, most cited first.")
     async def h_core(self, info: strawberry.Info[Context]) -> list[Paper]:
@@ -57,9 +64,10 @@ class Metrics:
         return [Paper.from_row(row) for row in rows if row is not None]
 
     @classmethod
-    def from_indicators(cls, indicators: Indicators) -> Metrics:
-        s = indicators.summary
+    def from_summary(cls, s: metrics.Summary, *, researcher_id: int, window: Window) -> Metrics:
         return cls(
+            researcher_id=researcher_id,
+            window=window,
             h_core_ids=s.h_core,
             paper_count=s.paper_count,
             papers_with_citation_count=s.papers_with_citation_count,
@@ -75,6 +83,5 @@ class Metrics:
             last_year=s.last_year,
             papers_with_code=s.papers_with_code,
             papers_by_year=year_counts(s.papers_by_year),
-            citations_by_year=year_counts(indicators.citations_by_year),
             categories=category_counts(s.category_counts),
         )

@@ -20,28 +20,14 @@ if TYPE_CHECKING:
 
 @strawberry.type(description="A researcher's place on a paper's byline.")
 class Authorship:
-    researcher_id: strawberry.Private[int]
     position: int | None = strawberry.field(
         description="1-based place in the byline; null when the author is known but the place "
         "is not."
     )
     display_name: str = strawberry.field(description="The name as the source printed it.")
-
-    @strawberry.field(description="The researcher behind the name.")
-    async def researcher(
-        self, info: strawberry.Info[Context]
-    ) -> Annotated[Researcher, strawberry.lazy("schema.researcher")]:
-        from schema.researcher import Researcher
-
-        row = await info.context.loaders.researchers_by_id.load(self.researcher_id)
-        assert row is not None  # authorships cascade with their researcher
-        return Researcher.from_row(row)
-
-    @classmethod
-    def from_row(cls, row: AnyRow) -> Authorship:
-        return cls(
-            researcher_id=row.researcher_id, position=row.position, display_name=row.display_name
-        )
+    researcher: Annotated[Researcher, strawberry.lazy("schema.researcher")] = strawberry.field(
+        description="The researcher behind the name."
+    )
 
 
 @strawberry.type(description="A paper: what it is, who wrote it, and how often it is cited.")
@@ -87,8 +73,17 @@ class Paper(Node):
         "place is unknown come last."
     )
     async def authors(self, info: strawberry.Info[Context]) -> list[Authorship]:
+        from schema.researcher import Researcher
+
         rows = await info.context.loaders.authorships_by_paper_id.load(self.db_id)
-        return [Authorship.from_row(row) for row in rows]
+        return [
+            Authorship(
+                position=row.position,
+                display_name=row.display_name,
+                researcher=Researcher.from_row(row),
+            )
+            for row in rows
+        ]
 
     @strawberry.field(description="Institutions printed on the paper.")
     async def institutions(

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.names import make_slug, name_key, title_key
 from db.tables import authorship, citation_year, paper, paper_category, researcher
+from db.writes.indicators import refresh_indicators
 
 GIVEN = (
     "Ada Alan Amir Ana Ben Bo Chen Dana Eli Emma Farah Hugo Ines Ivan Jia Jonas Kai Lea Li "
@@ -122,6 +123,7 @@ async def generate_corpus(
         size = min(BATCH, papers - start)
         written = await _insert_papers(connection, rng, start, size, names, weights)
         counts = [counts[0] + written[0], counts[1] + written[1]]
+    await refresh_indicators(connection)
     return GeneratedCounts(len(researcher_ids), papers, counts[0], counts[1])
 
 

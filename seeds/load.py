@@ -30,6 +30,7 @@ from db.models import (
 )
 from db.names import make_slug, name_key, title_key
 from db.queries.matching import find_paper, find_researcher_by_name_key, taken_slugs
+from db.writes.indicators import refresh_indicators
 from seeds.profile_text import Profile, ProfileEntry, ProfileFormatError, parse_profile
 
 CODE_HOSTS = frozenset({"github.com", "gitlab.com", "bitbucket.org", "huggingface.co"})
@@ -75,6 +76,10 @@ async def load_profile(
         created += is_new
         updated += changed and not is_new
     assert owner.id is not None
+    if created or updated:
+        touched = [r.id for r in lookups.researchers.values() if r.id is not None]
+        await session.flush()  # the refresh reads through the connection, past the ORM
+        await refresh_indicators(await session.connection(), touched)
     unchanged = len(profile.entries) - created - updated
     return LoadResult(owner.id, created, updated, unchanged)
 

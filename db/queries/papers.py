@@ -29,6 +29,7 @@ from db.tables import (
     paper_category,
     paper_institution,
     paper_link,
+    researcher,
 )
 
 EARLIEST = date(1, 1, 1)
@@ -166,9 +167,19 @@ async def paper_by_doi(connection: AsyncConnection, doi: str) -> AnyRow | None:
 
 
 async def authorships_of_papers(connection: AsyncConnection, ids: Sequence[int]) -> list[AnyRow]:
-    """Bylines in order: known places first, then authors whose place is unknown."""
+    """Bylines in order (known places first), each row with its researcher's columns.
+
+    The researcher comes in the same row: a byline is always shown with who is
+    behind each name, and a second lookup per author would cost more than the join.
+    """
     statement = (
-        select(authorship)
+        select(
+            authorship.c.paper_id,
+            authorship.c.position,
+            authorship.c.display_name,
+            researcher,
+        )
+        .join(researcher, researcher.c.id == authorship.c.researcher_id)
         .where(authorship.c.paper_id.in_(ids))
         .order_by(
             authorship.c.paper_id,

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from db.engine import create_session_factory
 from db.models import Authorship, CitationYear, Paper, PaperCategory, Researcher
 from db.names import make_slug, name_key, title_key
+from db.writes.indicators import refresh_indicators
 
 
 async def add_papers(engine: AsyncEngine, titles: list[str], **overrides: Any) -> list[int]:
@@ -47,4 +48,6 @@ async def add_researcher_with_papers(
             if paper.primary_category:
                 session.add(PaperCategory(paper_id=paper.id, category_code=paper.primary_category))
             session.add_all(CitationYear(paper_id=paper.id, year=y, count=n) for y, n in by_year)
+        await session.flush()
+        await refresh_indicators(await session.connection(), [researcher.id])
         return researcher.id

@@ -23,6 +23,7 @@ TABLES = {
     "reported_metrics",
     "researcher",
     "researcher_alias",
+    "researcher_indicators",
     "researcher_institution",
 }
 # SQLite keeps the full-text index in an FTS5 table and its shadow tables.

@@ -103,3 +103,16 @@ async def test_an_unknown_category_rolls_back_the_whole_profile(
         async with sessions() as session, session.begin():
             await import_profile_text(session, broken, undated_year=2026, source="broken")
     assert await counts(engine) == before
+
+
+async def test_loading_keeps_the_leaderboard_figures_of_every_author(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await seed_database(sessions)
+    rows = await scalar(engine, "SELECT count(*) FROM researcher_indicators")
+    owner = await scalar(
+        engine,
+        "SELECT i.paper_count FROM researcher_indicators i"
+        " JOIN researcher r ON r.id = i.researcher_id WHERE r.slug = 'david-bau'",
+    )
+    assert (rows, owner) == (90, 50)

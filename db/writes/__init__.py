@@ -1,0 +1,1 @@
+"""Statements that change rows, one per function; the caller owns the transaction."""

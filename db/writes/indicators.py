@@ -1,0 +1,53 @@
+"""Keeping researcher_indicators (the leaderboard figures) in step with the papers.
+
+Every write that changes who wrote a paper or how often it is cited calls
+`refresh_indicators` for the researchers it touched, in its own
+transaction, so a leaderboard read after the commit ranks by current
+figures. The figures come from the same SQL definition as always
+(db.queries.researchers.researcher_stats).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Insert, delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.queries.researchers import researcher_stats
+from db.tables import researcher, researcher_indicators
+
+CHUNK = 1000  # ids per statement, well under every driver's parameter limit
+
+
+def indicators_insert(researcher_ids: Sequence[int] | None = None) -> Insert:
+    """INSERT ... SELECT of the figures of these researchers (all when None)."""
+    stats = researcher_stats(researcher_ids)
+    figures: Any = select(
+        researcher.c.id,
+        func.coalesce(stats.c.paper_count, 0),
+        func.coalesce(stats.c.citation_count, 0),
+        func.coalesce(stats.c.h_index, 0),
+    ).outerjoin(stats, stats.c.researcher_id == researcher.c.id)
+    if researcher_ids is not None:
+        figures = figures.where(researcher.c.id.in_(researcher_ids))
+    columns = ["researcher_id", "paper_count", "citation_count", "h_index"]
+    return insert(researcher_indicators).from_select(columns, figures)
+
+
+async def refresh_indicators(
+    connection: AsyncConnection, researcher_ids: Iterable[int] | None = None
+) -> None:
+    """Recompute the leaderboard figures of these researchers (of everyone when None)."""
+    if researcher_ids is None:
+        await connection.execute(delete(researcher_indicators))
+        await connection.execute(indicators_insert())
+        return
+    ids = sorted(set(researcher_ids))
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        await connection.execute(
+            delete(researcher_indicators).where(researcher_indicators.c.researcher_id.in_(chunk))
+        )
+        await connection.execute(indicators_insert(chunk))
