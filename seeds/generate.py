@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.names import make_slug, name_key, title_key
@@ -124,6 +124,8 @@ async def generate_corpus(
         written = await _insert_papers(connection, rng, start, size, names, weights)
         counts = [counts[0] + written[0], counts[1] + written[1]]
     await refresh_indicators(connection)
+    # Fresh planner statistics: after a bulk load the old ones describe an empty database.
+    await connection.execute(text("ANALYZE"))
     return GeneratedCounts(len(researcher_ids), papers, counts[0], counts[1])
 
 
