@@ -15,9 +15,6 @@ import json
 import os
 import re
 import shutil
-import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -27,7 +24,6 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import strawberry
-import uvicorn
 from playwright.async_api import Request as BrowserRequest
 from playwright.async_api import async_playwright, expect
 from starlette.applications import Starlette
@@ -38,6 +34,7 @@ from strawberry.asgi import GraphQL
 
 import api.graphiql
 from api.graphiql import ASSETS_DIR, graphiql_html, graphiql_routes
+from tests.api.live import serve
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PACKAGE_DIR = Path(api.graphiql.__file__).parent
@@ -262,27 +259,8 @@ def chromium_path() -> str:
 @pytest.fixture
 def live_server() -> Iterator[str]:
     """The app served by uvicorn on a free loopback port, in a thread of its own."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    with sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            make_app(), lifespan="off", ws="none", loop="asyncio", log_level="warning"
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        try:
-            deadline = time.monotonic() + 10
-            while not server.started:
-                assert thread.is_alive(), "uvicorn stopped before it started"
-                assert time.monotonic() < deadline, "uvicorn did not start within 10 s"
-                time.sleep(0.02)
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            server.should_exit = True
-            thread.join(10)
-    assert not thread.is_alive(), "uvicorn did not stop within 10 s"
+    with serve(make_app(), lifespan="off") as url:
+        yield url
 
 
 @pytest.mark.browser
