@@ -14,7 +14,7 @@ from starlette.routing import Route
 from api.graphiql import graphiql_routes
 from api.graphql import create_graphql_view
 from api.settings import Settings, get_settings
-from db.engine import create_engine, create_session_factory
+from db.engine import create_engine, create_session_factory, create_write_engine
 from db.migrate import current_revision, head_revision
 
 
@@ -29,9 +29,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
         )
         app.state.engine = engine
         app.state.sessions = create_session_factory(engine)
+        # Mutations write through an engine of their own (db/engine.py says why).
+        write_engine = create_write_engine(
+            settings.database_url, statement_timeout_ms=settings.statement_timeout_ms
+        )
+        app.state.write_engine = write_engine
         try:
             yield
         finally:
+            await write_engine.dispose()
             await engine.dispose()
 
     routes = [

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.settings import get_settings
+from api.tokens import token_app
 from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade
 from db.queries.stats import is_empty, row_counts
@@ -29,6 +30,7 @@ db_app = typer.Typer(help="Database schema.")
 import_app = typer.Typer(help="Load records from files.")
 app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
+app.add_typer(token_app, name="token")
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema.graphql"
 

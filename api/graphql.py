@@ -23,7 +23,12 @@ class GraphQLView(GraphQL[Context, None]):
         request: Request | WebSocket,
         response: Response | Any,  # noqa: ARG002 - strawberry passes it by name
     ) -> Context:
-        return Context.for_request(request.app.state.engine)
+        state = request.app.state
+        return Context.for_request(
+            state.engine,
+            write_engine=state.write_engine,
+            authorization=request.headers.get("authorization"),
+        )
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:  # noqa: ARG002
         # Strawberry's page loads GraphiQL from a CDN; ours is served by this app.

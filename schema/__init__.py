@@ -9,6 +9,7 @@ from graphql import GraphQLError, lexicographic_sort_schema, print_schema
 from strawberry.extensions import MaskErrors, ParserCache, SchemaExtension, ValidationCache
 
 from schema.institution import Institution
+from schema.mutation import Mutation
 from schema.paper import Paper
 from schema.query import Query
 from schema.researcher import Researcher
@@ -25,6 +26,7 @@ def build_schema(*, extensions: Sequence[ExtensionFactory] = ()) -> strawberry.S
     """The schema, with the server's own extensions (limits, logging) added after ours."""
     return strawberry.Schema(
         query=Query,
+        mutation=Mutation,
         types=[Researcher, Paper, Institution],
         extensions=[
             # Parsing and validating the same document again on every request is wasted work.

@@ -1,0 +1,103 @@
+"""A new paper's byline: who each author is, matched by ID or by name, or created."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from db.names import name_key
+from db.queries.matching import find_researcher_by_name_key
+from db.tables import AnyRow
+from db.writes.researchers import lock_researchers
+from resolvers.mutations.researchers import add_researcher
+from resolvers.mutations.validation import Path, Problems, checked_id, checked_name
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorSpec:
+    """An author as given: an existing researcher's ID, or else a name to match or create."""
+
+    researcher_id: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """A checked author: a researcher id to look up, or a printed name, or both."""
+
+    path: Path
+    researcher_id: int | None
+    name: str | None
+
+
+# A researcher on the byline: an existing one's id, or the key of one to create.
+Who = int | str
+
+
+def checked_byline(authors: Sequence[AuthorSpec], problems: Problems) -> list[Author]:
+    byline: list[Author] = []
+    for index, author in enumerate(authors):
+        path = ("input", "authors", str(index))
+        researcher_id = None
+        if author.researcher_id is not None:
+            id_path = (*path, "researcherId")
+            researcher_id = checked_id(author.researcher_id, "Researcher", id_path, problems)
+        name = None if author.name is None else checked_name(author.name, (*path, "name"), problems)
+        if author.researcher_id is None and author.name is None:
+            problems.invalid(path, "Give a researcherId or a name.")
+        byline.append(Author(path, researcher_id, name))
+    return byline
+
+
+async def resolved_byline(
+    session: AsyncSession, byline: Sequence[Author], problems: Problems
+) -> list[tuple[Who, str]]:
+    """Who each author is, and the name to print; nobody twice."""
+    connection = await session.connection()
+    ids = [author.researcher_id for author in byline if author.researcher_id is not None]
+    # Referenced researchers must not be merged away before this paper commits.
+    found = await lock_researchers(connection, ids, for_change=False)
+    resolved: list[tuple[Who, str]] = []
+    first_place: dict[Who, int] = {}
+    for index, author in enumerate(byline):
+        placed = await _who(session, author, found, problems)
+        if placed is None:
+            continue
+        who, printed = placed
+        if who in first_place:
+            problems.invalid(author.path, f"The same researcher as author {first_place[who] + 1}.")
+            continue
+        first_place[who] = index
+        resolved.append((who, printed))
+    return resolved
+
+
+async def _who(
+    session: AsyncSession, author: Author, found: Mapping[int, AnyRow], problems: Problems
+) -> tuple[Who, str] | None:
+    given = (author.path, (*author.path, "name"), (*author.path, "researcherId"))
+    if any(problems.at(path) for path in given):
+        return None  # already reported
+    if author.researcher_id is not None:
+        row = found.get(author.researcher_id)
+        if row is None:
+            problems.not_found((*author.path, "researcherId"), "No researcher has this ID.")
+            return None
+        return int(row.id), author.name or row.name
+    assert author.name is not None  # checked_byline reported an author with neither
+    key = name_key(author.name)
+    match = await find_researcher_by_name_key(session, key)
+    return (match.id if match is not None and match.id is not None else key), author.name
+
+
+async def placed_byline(
+    session: AsyncSession, authors: Sequence[tuple[Who, str]]
+) -> list[tuple[int, str]]:
+    """The byline as (researcher id, printed name), creating researchers met for the first time."""
+    placed: list[tuple[int, str]] = []
+    for who, printed in authors:
+        researcher_id = who if isinstance(who, int) else await add_researcher(session, printed, {})
+        placed.append((researcher_id, printed))
+    return placed
