@@ -19,30 +19,15 @@ import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from graphql import GraphQLError
-
 from db.queries import tokens
 from resolvers.context import Context
+from resolvers.errors import ForbiddenError, UnauthenticatedError
 
 SECRET_PREFIX = "sg_"
 WRITE_SCOPE = "write"
 SCOPES = ("read", WRITE_SCOPE)
 # last_used_at is written at most once a minute per token, not on every mutation.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-
-class UnauthenticatedError(GraphQLError):
-    """No valid bearer token came with a mutation; nothing was written."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, extensions={"code": "UNAUTHENTICATED"})
-
-
-class ForbiddenError(GraphQLError):
-    """The token is valid but may not do this; nothing was written."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, extensions={"code": "FORBIDDEN"})
 
 
 def new_secret() -> str:

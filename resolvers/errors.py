@@ -7,6 +7,13 @@ masked before it leaves the server.
 - InvalidArgumentError (code BAD_USER_INPUT): an argument the caller can
   fix: two lookups at once, a page over the size limit, a cursor that is
   not ours or belongs to another ordering, an ID that is not a valid ID.
+- UnauthenticatedError (code UNAUTHENTICATED): a mutation came without a
+  valid bearer token (none, not ours, or revoked); nothing was written.
+- ForbiddenError (code FORBIDDEN): the token is valid but lacks the scope
+  the mutation needs; nothing was written.
+
+Problems with a mutation's input are not errors here: they come back in the
+payload's userErrors (resolvers.mutations.validation).
 """
 
 from __future__ import annotations
@@ -19,3 +26,17 @@ class InvalidArgumentError(GraphQLError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, extensions={"code": "BAD_USER_INPUT"})
+
+
+class UnauthenticatedError(GraphQLError):
+    """No valid bearer token came with a mutation; nothing was written."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, extensions={"code": "UNAUTHENTICATED"})
+
+
+class ForbiddenError(GraphQLError):
+    """The token is valid but may not do this; nothing was written."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, extensions={"code": "FORBIDDEN"})

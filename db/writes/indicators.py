@@ -5,6 +5,14 @@ Every write that changes who wrote a paper or how often it is cited calls
 transaction, so a leaderboard read after the commit ranks by current
 figures. The figures come from the same SQL definition as always
 (db.queries.researchers.researcher_stats).
+
+Two writers that change papers of the same researcher would otherwise each
+compute that researcher's figures without the other's change, and the last
+to commit would win with a stale h-index. So the refresh first locks the
+researchers (in id order, FOR NO KEY UPDATE on PostgreSQL, which does not
+block the key-share locks of foreign key checks); each refresh then reads
+what the previous writer committed. On SQLite the write lock serialises
+writers already.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.queries.researchers import researcher_stats
 from db.tables import researcher, researcher_indicators
+from db.writes.researchers import hold_researchers
 
 CHUNK = 1000  # ids per statement, well under every driver's parameter limit
 
@@ -47,6 +56,7 @@ async def refresh_indicators(
     ids = sorted(set(researcher_ids))
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
+        await hold_researchers(connection, chunk)
         await connection.execute(
             delete(researcher_indicators).where(researcher_indicators.c.researcher_id.in_(chunk))
         )

@@ -10,8 +10,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from db.models import utc_now
 from db.tables import AnyRow
 from db.writes import papers as paper_writes
+from db.writes.indicators import refresh_indicators
 from resolvers.context import Context
-from resolvers.mutations.indicators import refresh_figures
 from resolvers.mutations.transactions import Written, write
 from resolvers.mutations.validation import Problems, check_count, check_year_counts, checked_id
 
@@ -56,7 +56,7 @@ async def set_citation_counts(
             if counts.by_year is not None:
                 await paper_writes.replace_citation_years(connection, paper_id, counts.by_year)
         authors = await paper_writes.researcher_ids_of_papers(connection, existing)
-        await refresh_figures(connection, authors)
+        await refresh_indicators(connection, authors)
         return [i for i in paper_ids if i is not None]
 
     written = await write(context, work)

@@ -8,9 +8,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from db.models import utc_now
 from db.tables import AnyRow
 from db.writes import merge
+from db.writes.indicators import refresh_indicators
 from db.writes.researchers import alias_keys_of, insert_aliases, lock_researchers, update_researcher
 from resolvers.context import Context
-from resolvers.mutations.indicators import refresh_figures
 from resolvers.mutations.researchers import EXTERNAL_IDS, fresh_researcher
 from resolvers.mutations.transactions import Written, write
 from resolvers.mutations.validation import Problems, checked_id
@@ -61,7 +61,7 @@ async def _merge(connection: AsyncConnection, source: AnyRow, target: AnyRow) ->
         if target._mapping[column] is None and source._mapping[column] is not None
     }
     await update_researcher(connection, target.id, {**moved_ids, "updated_at": utc_now()})
-    await refresh_figures(connection, [target.id])
+    await refresh_indicators(connection, [target.id])
 
 
 async def _merge_aliases(connection: AsyncConnection, source: AnyRow, target: AnyRow) -> None:

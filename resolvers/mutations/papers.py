@@ -14,10 +14,10 @@ from db.models import utc_now
 from db.names import title_key
 from db.tables import AnyRow, paper
 from db.writes import papers as paper_writes
+from db.writes.indicators import refresh_indicators
 from db.writes.uniques import holder_of
 from resolvers.context import Context
 from resolvers.mutations.bylines import AuthorSpec, checked_byline, placed_byline, resolved_byline
-from resolvers.mutations.indicators import refresh_figures
 from resolvers.mutations.transactions import Written, write
 from resolvers.mutations.validation import (
     Keep,
@@ -91,7 +91,7 @@ async def create_paper(context: Context, new: NewPaper) -> Written[AnyRow]:
         placed = await placed_byline(session, authors)
         await paper_writes.insert_authorships(connection, paper_id, placed)
         await _link_institutions(connection, paper_id, slugs)
-        await refresh_figures(connection, [researcher_id for researcher_id, _ in placed])
+        await refresh_indicators(connection, [researcher_id for researcher_id, _ in placed])
         return paper_id
 
     return await fresh_paper(context, await write(context, work))
@@ -139,7 +139,7 @@ async def delete_paper(context: Context, global_id: str) -> Written[str]:
         problems.reject_if_any()
         authors = await paper_writes.researcher_ids_of_papers(connection, [paper_id])
         await paper_writes.delete_paper(connection, paper_id)
-        await refresh_figures(connection, authors)
+        await refresh_indicators(connection, authors)
         return encode_global_id("Paper", paper_id)
 
     if problems.found:

@@ -13,6 +13,7 @@ from db.models import utc_now
 from db.names import make_slug, name_key
 from db.queries.matching import taken_slugs
 from db.tables import AnyRow, researcher
+from db.writes.indicators import refresh_indicators
 from db.writes.researchers import (
     hold_slug,
     insert_researcher,
@@ -24,7 +25,6 @@ from db.writes.researchers import (
 )
 from db.writes.uniques import holder_of
 from resolvers.context import Context
-from resolvers.mutations.indicators import refresh_figures
 from resolvers.mutations.transactions import Written, write
 from resolvers.mutations.validation import (
     Check,
@@ -87,7 +87,7 @@ async def create_researcher(context: Context, new: NewResearcher) -> Written[Any
         await _check_ids_free(await session.connection(), values, problems, researcher_id=None)
         problems.reject_if_any()
         researcher_id = await add_researcher(session, name, values)
-        await refresh_figures(await session.connection(), [researcher_id])
+        await refresh_indicators(await session.connection(), [researcher_id])
         return researcher_id
 
     return await fresh_researcher(context, await write(context, work))
