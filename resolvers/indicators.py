@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from db.tables import AnyRow
 from resolvers import metrics
 from resolvers.context import Context
 
@@ -27,11 +26,11 @@ async def summary_of(
     received: dict[int, int] | None = None
     if window.cited_from is not None:
         received = {}
-        kept = {row.paper_id for row in facts}
+        kept = {paper.key for paper in facts}
         for paper_id, _, count in await _years_in(context, researcher_id, window, kept):
             received[paper_id] = received.get(paper_id, 0) + count
-    papers = [_facts(row, received) for row in facts]
-    return metrics.summarize(papers, as_of_year=as_of_year)
+        facts = [_received_since(paper, received) for paper in facts]
+    return metrics.summarize(facts, as_of_year=as_of_year)
 
 
 async def citations_by_year_of(
@@ -41,14 +40,18 @@ async def citations_by_year_of(
 
     Loaded only when asked for: per-year rows outnumber papers several times.
     """
-    kept = {row.paper_id for row in await _facts_in(context, researcher_id, window)}
+    kept = {paper.key for paper in await _facts_in(context, researcher_id, window)}
     years = await _years_in(context, researcher_id, window, kept)
     return metrics.citations_by_year((year, count) for _, year, count in years)
 
 
-async def _facts_in(context: Context, researcher_id: int, window: Window) -> list[AnyRow]:
-    rows = await context.loaders.paper_facts_by_researcher_id.load(researcher_id)
-    return [row for row in rows if _inside(row, window)]
+async def _facts_in(
+    context: Context, researcher_id: int, window: Window
+) -> list[metrics.PaperFacts]:
+    papers = await context.loaders.paper_facts_by_researcher_id.load(researcher_id)
+    if window == Window():
+        return papers
+    return [paper for paper in papers if _inside(paper, window)]
 
 
 async def _years_in(
@@ -59,25 +62,19 @@ async def _years_in(
     return [row for row in rows if row[0] in kept and (since is None or row[1] >= since)]
 
 
-def _inside(row: AnyRow, window: Window) -> bool:
-    if window.published_from is not None and (row.year is None or row.year < window.published_from):
+def _inside(paper: metrics.PaperFacts, window: Window) -> bool:
+    year = paper.year
+    if window.published_from is not None and (year is None or year < window.published_from):
         return False
-    if window.published_to is not None and (row.year is None or row.year > window.published_to):
+    if window.published_to is not None and (year is None or year > window.published_to):
         return False
-    return window.categories is None or row.primary_category in window.categories
+    return window.categories is None or paper.category in window.categories
 
 
-def _facts(row: AnyRow, received: dict[int, int] | None) -> metrics.PaperFacts:
-    """A paper's facts; with a citedFrom window its count is what it received since then.
+def _received_since(paper: metrics.PaperFacts, received: dict[int, int]) -> metrics.PaperFacts:
+    """A paper's facts with the count it received in a citedFrom window.
 
     Only per-year counts can say what came after a year: a paper without
     them has an unknown count in such a window.
     """
-    count = row.citation_count if received is None else received.get(row.paper_id)
-    return metrics.PaperFacts(
-        key=row.paper_id,
-        year=row.year,
-        citation_count=count,
-        category=row.primary_category,
-        has_code=row.has_code,
-    )
+    return replace(paper, citation_count=received.get(paper.key))

@@ -21,6 +21,7 @@ from db.queries import coauthors, institutions, metrics, papers, researchers
 from db.queries.pages import Ordering, Page, PageRequest, cut_page, partitioned_page_statement
 from db.queries.papers import PaperFilter
 from db.tables import AnyRow
+from resolvers import metrics as engine
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -164,9 +165,18 @@ class Loaders:
             newest.setdefault(row.researcher_id, row)
         return [newest.get(i) for i in ids]
 
-    async def load_paper_facts_by_researcher_id(self, ids: list[int]) -> list[list[AnyRow]]:
+    async def load_paper_facts_by_researcher_id(
+        self, ids: list[int]
+    ) -> list[list[engine.PaperFacts]]:
         rows = await self._read(lambda c: metrics.paper_facts_of_researchers(c, ids))
-        return _grouped(((row.researcher_id, row) for row in rows), ids)
+        # Unpacked by position: tens of thousands of rows for a page of prolific authors.
+        return _grouped(
+            (
+                (researcher_id, engine.PaperFacts(paper_id, year, count, category, has_code))
+                for researcher_id, paper_id, year, count, category, has_code in rows
+            ),
+            ids,
+        )
 
     async def load_citation_years_by_researcher_id(
         self, ids: list[int]
