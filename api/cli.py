@@ -201,3 +201,7 @@ def _report(name: str, result: LoadResult) -> None:
         f"{result.papers_unchanged} unchanged",
         highlight=False,
     )
+
+
+if __name__ == "__main__":
+    app()
