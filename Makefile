@@ -12,7 +12,7 @@ export SCHOLARGRAPH_PORT := $(PORT)
 # Benchmarks print figures; they are not tests. BENCH_ARGS="--database postgresql" etc.
 BENCH_ARGS ?=
 
-.PHONY: bench run test install lint fmt typecheck schema clean assets browser
+.PHONY: bench run test install lint fmt typecheck clean assets browser
 
 run: $(STAMP) $(GRAPHIQL_ASSETS)
 	$(BIN)/scholargraph db upgrade
@@ -22,6 +22,7 @@ run: $(STAMP) $(GRAPHIQL_ASSETS)
 test: $(STAMP) $(GRAPHIQL_ASSETS) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 install: $(STAMP) $(GRAPHIQL_ASSETS)
