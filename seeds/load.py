@@ -9,7 +9,7 @@ with what is stored.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlsplit
 
@@ -19,7 +19,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from db.models import (
     Authorship,
     Category,
-    Institution,
     Paper,
     PaperCategory,
     PaperInstitution,
@@ -28,10 +27,17 @@ from db.models import (
     Researcher,
     utc_now,
 )
-from db.names import make_slug, name_key, title_key
-from db.queries.matching import find_paper, find_researcher_by_name_key, taken_slugs
+from db.names import title_key
+from db.queries.matching import find_paper
 from db.writes.indicators import refresh_indicators
 from seeds.profile_text import Profile, ProfileEntry, ProfileFormatError, parse_profile
+from seeds.rows import (
+    Lookups,
+    assign,
+    institution_with_slug,
+    place_author,
+    researcher_named,
+)
 
 CODE_HOSTS = frozenset({"github.com", "gitlab.com", "bitbucket.org", "huggingface.co"})
 
@@ -44,15 +50,6 @@ class LoadResult:
     papers_unchanged: int
 
 
-@dataclass(slots=True)
-class _Lookups:
-    """What one load has already found or made, so each name is looked up once."""
-
-    researchers: dict[str, Researcher] = field(default_factory=dict)
-    institutions: dict[str, Institution] = field(default_factory=dict)
-    categories: set[str] = field(default_factory=set)
-
-
 async def load_profile(
     session: AsyncSession,
     profile: Profile,
@@ -63,9 +60,9 @@ async def load_profile(
     institution_names: Mapping[str, str] | None = None,
 ) -> LoadResult:
     """Store a profile's owner, reported figures and papers; returns what changed."""
-    lookups = _Lookups(categories=set((await session.exec(select(Category.code))).all()))
+    lookups = Lookups(categories=set((await session.exec(select(Category.code))).all()))
     _check_categories(profile, lookups.categories)
-    owner = await _researcher_named(session, profile.name, lookups)
+    owner = await researcher_named(session, profile.name, lookups)
     await _store_reported(
         session, owner, profile, source=source, captured=(captured_year, captured_on)
     )
@@ -92,20 +89,6 @@ def _check_categories(profile: Profile, known: set[str]) -> None:
             )
 
 
-async def _researcher_named(session: AsyncSession, name: str, lookups: _Lookups) -> Researcher:
-    key = name_key(name)
-    if key in lookups.researchers:
-        return lookups.researchers[key]
-    researcher = await find_researcher_by_name_key(session, key)
-    if researcher is None:
-        slug = make_slug(name, taken=await taken_slugs(session, make_slug(name)))
-        researcher = Researcher(slug=slug, name=name, name_key=key)
-        session.add(researcher)
-        await session.flush()
-    lookups.researchers[key] = researcher
-    return researcher
-
-
 async def _store_reported(
     session: AsyncSession,
     owner: Researcher,
@@ -123,7 +106,7 @@ async def _store_reported(
         reported = ReportedMetrics(researcher_id=owner.id, source=source)
         session.add(reported)
     figures = profile.reported
-    _assign(
+    assign(
         reported,
         captured_year=captured[0],
         captured_on=captured[1],
@@ -150,11 +133,11 @@ async def _sync_paper(
     paper: Paper,
     entry: ProfileEntry,
     owner: Researcher,
-    lookups: _Lookups,
+    lookups: Lookups,
     institution_names: Mapping[str, str],
 ) -> bool:
     """Make the stored paper say what the entry says; True when anything changed."""
-    changed = _assign(
+    changed = assign(
         paper,
         title=entry.title,
         abstract=entry.abstract,
@@ -174,16 +157,6 @@ async def _sync_paper(
     changed |= await _ensure_category(session, paper.id, entry.category)
     changed |= await _sync_institutions(session, paper.id, entry, lookups, institution_names)
     changed |= await _sync_authors(session, paper.id, entry, owner, lookups)
-    return changed
-
-
-def _assign(row: object, **values: object) -> bool:
-    """Set the attributes that differ; True when any did."""
-    changed = False
-    for name, value in values.items():
-        if getattr(row, name) != value:
-            setattr(row, name, value)
-            changed = True
     return changed
 
 
@@ -216,12 +189,12 @@ async def _sync_institutions(
     session: AsyncSession,
     paper_id: int,
     entry: ProfileEntry,
-    lookups: _Lookups,
+    lookups: Lookups,
     institution_names: Mapping[str, str],
 ) -> bool:
     changed = False
     for slug in entry.institutions:
-        institution = await _institution(session, slug, lookups, institution_names)
+        institution = await institution_with_slug(session, slug, lookups, institution_names)
         assert institution.id is not None
         if await session.get(PaperInstitution, (paper_id, institution.id)) is None:
             session.add(PaperInstitution(paper_id=paper_id, institution_id=institution.id))
@@ -229,61 +202,23 @@ async def _sync_institutions(
     return changed
 
 
-async def _institution(
-    session: AsyncSession, slug: str, lookups: _Lookups, names: Mapping[str, str]
-) -> Institution:
-    if slug in lookups.institutions:
-        return lookups.institutions[slug]
-    statement = select(Institution).where(Institution.slug == slug)
-    institution = (await session.exec(statement)).first()
-    if institution is None:
-        fallback = slug.replace("-", " ").title()
-        institution = Institution(slug=slug, name=names.get(slug, fallback))
-        session.add(institution)
-        await session.flush()
-    lookups.institutions[slug] = institution
-    return institution
-
-
 async def _sync_authors(
     session: AsyncSession,
     paper_id: int,
     entry: ProfileEntry,
     owner: Researcher,
-    lookups: _Lookups,
+    lookups: Lookups,
 ) -> bool:
     """The byline in order, and the owner on every paper: at an unknown place if unnamed."""
     statement = select(Authorship).where(Authorship.paper_id == paper_id)
     stored = {a.researcher_id: a for a in (await session.exec(statement)).all()}
     changed = False
     for position, printed in enumerate(entry.authors, 1):
-        researcher = await _researcher_named(session, printed, lookups)
-        changed |= _place_author(session, stored, paper_id, researcher, position, printed)
+        researcher = await researcher_named(session, printed, lookups)
+        changed |= place_author(session, stored, paper_id, researcher, position, printed)
     if owner.id not in stored:
-        changed |= _place_author(session, stored, paper_id, owner, None, owner.name)
+        changed |= place_author(session, stored, paper_id, owner, None, owner.name)
     return changed
-
-
-def _place_author(
-    session: AsyncSession,
-    stored: dict[int, Authorship],
-    paper_id: int,
-    researcher: Researcher,
-    position: int | None,
-    printed: str,
-) -> bool:
-    assert researcher.id is not None
-    existing = stored.get(researcher.id)
-    if existing is None:
-        authorship = Authorship(
-            paper_id=paper_id, researcher_id=researcher.id, position=position, display_name=printed
-        )
-        session.add(authorship)
-        stored[researcher.id] = authorship
-        return True
-    if position is None:
-        return False  # a known place is never forgotten because another source lacks it
-    return _assign(existing, position=position, display_name=printed)
 
 
 async def import_profile_text(
