@@ -12,7 +12,9 @@ export SCHOLARGRAPH_PORT := $(PORT)
 # Benchmarks print figures; they are not tests. BENCH_ARGS="--database postgresql" etc.
 BENCH_ARGS ?=
 
-.PHONY: bench run test install lint fmt typecheck clean assets browser
+BENCH_IMPORT_ARGS ?=
+
+.PHONY: bench bench-import run test install lint fmt typecheck clean assets browser
 
 run: $(STAMP) $(GRAPHIQL_ASSETS)
 	$(BIN)/scholargraph db upgrade
@@ -64,3 +66,6 @@ clean:
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.benchmarks.bench_api $(BENCH_ARGS)
+
+bench-import: $(STAMP)
+	$(BIN)/python -m tests.benchmarks.bench_import $(BENCH_IMPORT_ARGS)

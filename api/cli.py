@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import itertools
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
 from rich.console import Console
+from rich.progress import Progress
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,10 +22,15 @@ from db.migrate import upgrade
 from db.queries.stats import is_empty, row_counts
 from db.writes.indicators import refresh_indicators
 from seeds.generate import GeneratedCounts, generate_corpus
+from seeds.importer import ImportSummary, StrictImportError, import_records, parsed
+from seeds.jsonrecords import Line, read_records
 from seeds.load import LoadResult, import_profile_text
 from seeds.manifest import read_manifest
+from seeds.openalex import author_from_openalex, work_from_openalex
 from seeds.profile_text import ProfileFormatError, decode_profile
+from seeds.records import AuthorRecord, WorkRecord
 from seeds.seed import seed_database
+from seeds.semanticscholar import author_from_s2, is_author_record, work_from_s2
 
 app = typer.Typer(help="scholargraph: researcher profiles and bibliometrics over GraphQL.")
 db_app = typer.Typer(help="Database schema.")
@@ -172,6 +179,67 @@ def export_schema(
 
     path.write_text(sorted_sdl(), encoding="utf-8")
     console.print(f"wrote {path}")
+
+
+def _import_bibliographic(
+    files: list[Path], mapper: Callable[[Path], Iterator[tuple[Line, Any]]], *, strict: bool
+) -> None:
+    """Stream the files' records into the database and print what happened."""
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> ImportSummary:
+        records = itertools.chain.from_iterable(mapper(path) for path in files)
+        with Progress(transient=True, disable=not console.is_terminal) as progress:
+            task = progress.add_task("importing", total=None)
+            return await import_records(
+                sessions, records, strict=strict, progress=lambda n: progress.advance(task, n)
+            )
+
+    try:
+        summary = run_with_sessions(work)
+    except StrictImportError as error:
+        errors.print(f"[red]error:[/red] {error} (--strict: nothing of this batch was written)")
+        raise typer.Exit(code=1) from error
+    for problem in summary.problems:
+        errors.print(f"skipped {problem}", highlight=False)
+    console.print(
+        f"{summary.created} created, {summary.updated} updated, "
+        f"{summary.unchanged} unchanged, {summary.skipped} skipped",
+        highlight=False,
+    )
+
+
+Files = Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True)]
+Strict = Annotated[
+    bool, typer.Option("--strict", help="Stop at the first bad record; write nothing of its batch.")
+]
+
+
+@import_app.command("openalex")
+def import_openalex(
+    files: Files,
+    authors: Annotated[
+        list[Path] | None,
+        typer.Option("--authors", exists=True, dir_okay=False, help="OpenAlex author records."),
+    ] = None,
+    strict: Strict = False,
+) -> None:
+    """Load OpenAlex works (JSON lines or saved responses, plain or gzip)."""
+
+    def records(path: Path) -> Iterator[tuple[Line, Any]]:
+        mapper = author_from_openalex if path in (authors or []) else work_from_openalex
+        return parsed(read_records(path), mapper)
+
+    _import_bibliographic([*files, *(authors or [])], records, strict=strict)
+
+
+@import_app.command("s2")
+def import_s2(files: Files, strict: Strict = False) -> None:
+    """Load Semantic Scholar papers and authors (with their nested papers)."""
+
+    def mapper(record: dict[str, Any]) -> WorkRecord | AuthorRecord:
+        return author_from_s2(record) if is_author_record(record) else work_from_s2(record)
+
+    _import_bibliographic(files, lambda path: parsed(read_records(path), mapper), strict=strict)
 
 
 @app.command()

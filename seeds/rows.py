@@ -24,6 +24,8 @@ class Lookups:
     researchers: dict[str, Researcher] = field(default_factory=dict)
     institutions: dict[str, Institution] = field(default_factory=dict)
     categories: set[str] = field(default_factory=set)
+    # Name keys known to match no stored researcher (looked up in bulk beforehand).
+    absent: set[str] = field(default_factory=set)
 
 
 def assign(row: object, **values: object) -> bool:
@@ -40,7 +42,7 @@ async def researcher_named(session: AsyncSession, name: str, lookups: Lookups) -
     key = name_key(name)
     if key in lookups.researchers:
         return lookups.researchers[key]
-    researcher = await find_researcher_by_name_key(session, key)
+    researcher = None if key in lookups.absent else await find_researcher_by_name_key(session, key)
     if researcher is None:
         slug = make_slug(name, taken=await taken_slugs(session, make_slug(name)))
         researcher = Researcher(slug=slug, name=name, name_key=key)

@@ -74,3 +74,35 @@ def test_a_broken_file_is_refused_with_its_line_and_writes_nothing(
     line = SEED.read_text(encoding="utf-8").splitlines().index("CVJul 6, 2022") + 1
     assert result.stderr.startswith(f"error: line {line}: expected ")
     assert rows(fresh_sqlite) == before
+
+
+OPENALEX = Path(__file__).resolve().parents[1] / "seeds" / "fixtures" / "openalex"
+
+
+def test_import_openalex_reports_bad_lines_and_sums_up(fresh_sqlite: str) -> None:
+    scholargraph(fresh_sqlite, "db", "upgrade")
+    result = scholargraph(fresh_sqlite, "import", "openalex", str(OPENALEX / "broken.jsonl"))
+    assert result.returncode == 0
+    assert result.stdout.strip() == "2 created, 0 updated, 0 unchanged, 2 skipped"
+    assert "skipped broken.jsonl:2: not JSON" in result.stderr
+    again = scholargraph(
+        fresh_sqlite,
+        "import",
+        "openalex",
+        str(OPENALEX / "works.jsonl.gz"),
+        str(OPENALEX / "response.json"),
+        "--authors",
+        str(OPENALEX / "authors.jsonl"),
+    )
+    assert again.stdout.strip() == "2 created, 0 updated, 2 unchanged, 0 skipped"
+
+
+def test_import_openalex_strict_stops_at_the_first_bad_line(fresh_sqlite: str) -> None:
+    scholargraph(fresh_sqlite, "db", "upgrade")
+    before = rows(fresh_sqlite)
+    result = scholargraph(
+        fresh_sqlite, "import", "openalex", "--strict", str(OPENALEX / "broken.jsonl")
+    )
+    assert result.returncode == 1
+    assert "broken.jsonl:2: not JSON" in result.stderr
+    assert rows(fresh_sqlite) == before

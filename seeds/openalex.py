@@ -1,0 +1,144 @@
+"""OpenAlex works and authors, as published in its API and snapshot, into plain records.
+
+Field names follow https://docs.openalex.org (Work and Author objects). Ids
+are kept in their short form (W2741809807, A5023888391); DOIs and ORCIDs
+lose their https:// prefixes. An abstract comes as an inverted index (word
+-> positions) and is put back into text. No category is derived: OpenAlex
+topics do not map to arXiv codes with any certainty.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from seeds.records import (
+    AuthorRecord,
+    AuthorRef,
+    RecordError,
+    Reported,
+    WorkRecord,
+    count_or_none,
+    date_or_none,
+)
+
+SOURCE = "openalex"
+ARXIV_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/([a-z\-]+/\d{7}|\d{4}\.\d{4,5})", re.IGNORECASE)
+ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(.+)$", re.IGNORECASE)
+
+
+def short_id(value: Any) -> str | None:
+    """W123 from https://openalex.org/W123 (or W123 itself)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip().rstrip("/").rsplit("/", 1)[-1]
+
+
+def clean_doi(value: Any) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    doi = re.sub(r"^(https?://(dx\.)?doi\.org/|doi:)", "", value.strip(), flags=re.IGNORECASE)
+    return doi.lower()
+
+
+def clean_orcid(value: Any) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip().rstrip("/").rsplit("/", 1)[-1]
+
+
+def work_from_openalex(record: dict[str, Any]) -> WorkRecord:
+    """A work record; RecordError when it lacks what every work has (an id and a title)."""
+    openalex_id = short_id(record.get("id"))
+    title = record.get("title") or record.get("display_name")
+    if not openalex_id or not isinstance(title, str) or not title.strip():
+        raise RecordError("an OpenAlex work needs an id and a title")
+    published_on = date_or_none(record.get("publication_date"))
+    year = count_or_none(record.get("publication_year")) or (
+        published_on.year if published_on else None
+    )
+    doi = clean_doi(record.get("doi"))
+    return WorkRecord(
+        title=" ".join(title.split()),
+        year=year,
+        published_on=published_on,
+        abstract=abstract_text(record.get("abstract_inverted_index")),
+        doi=doi,
+        arxiv_id=_arxiv_id(record, doi),
+        openalex_id=openalex_id,
+        citation_count=count_or_none(record.get("cited_by_count")),
+        counts_by_year=_counts_by_year(record.get("counts_by_year")),
+        authors=tuple(_authors(record.get("authorships") or [])),
+    )
+
+
+def author_from_openalex(record: dict[str, Any]) -> AuthorRecord:
+    """An author record, with OpenAlex's summary figures kept as reported metrics."""
+    openalex_id = short_id(record.get("id"))
+    name = record.get("display_name")
+    if not openalex_id or not isinstance(name, str) or not name.strip():
+        raise RecordError("an OpenAlex author needs an id and a display_name")
+    stats = record.get("summary_stats") or {}
+    institutions = [i.get("display_name") for i in record.get("last_known_institutions") or []]
+    return AuthorRecord(
+        name=name.strip(),
+        aliases=tuple(a for a in record.get("display_name_alternatives") or [] if a != name),
+        openalex_id=openalex_id,
+        orcid=clean_orcid(record.get("orcid") or (record.get("ids") or {}).get("orcid")),
+        institutions=tuple(i for i in institutions if isinstance(i, str) and i),
+        reported=Reported(
+            source=SOURCE,
+            h_index=count_or_none(stats.get("h_index")),
+            citation_count=count_or_none(record.get("cited_by_count")),
+            paper_count=count_or_none(record.get("works_count")),
+        ),
+    )
+
+
+def abstract_text(inverted: Any) -> str | None:
+    """The abstract from OpenAlex's inverted index: every word placed back at its positions."""
+    if not isinstance(inverted, dict) or not inverted:
+        return None
+    placed = {pos: word for word, positions in inverted.items() for pos in positions or []}
+    return " ".join(placed[pos] for pos in sorted(placed)) or None
+
+
+def _authors(authorships: list[Any]) -> list[AuthorRef]:
+    authors = []
+    for place, authorship in enumerate(authorships, 1):
+        author = authorship.get("author") or {}
+        name = author.get("display_name") or authorship.get("raw_author_name")
+        if not isinstance(name, str) or not name.strip():
+            continue
+        institutions = [i.get("display_name") for i in authorship.get("institutions") or []]
+        authors.append(
+            AuthorRef(
+                name=name.strip(),
+                printed_name=(authorship.get("raw_author_name") or name).strip(),
+                position=place,
+                openalex_id=short_id(author.get("id")),
+                orcid=clean_orcid(author.get("orcid")),
+                institutions=tuple(i for i in institutions if isinstance(i, str) and i),
+            )
+        )
+    return authors
+
+
+def _arxiv_id(record: dict[str, Any], doi: str | None) -> str | None:
+    if doi and (match := ARXIV_DOI.match(doi)):
+        return match.group(1)
+    for location in record.get("locations") or []:
+        for key in ("landing_page_url", "pdf_url"):
+            url = location.get(key) if isinstance(location, dict) else None
+            if isinstance(url, str) and (match := ARXIV_URL.search(url)):
+                return match.group(1)
+    return None
+
+
+def _counts_by_year(value: Any) -> tuple[tuple[int, int], ...]:
+    pairs = []
+    for item in value or []:
+        year, count = count_or_none(item.get("year")), count_or_none(item.get("cited_by_count"))
+        if year is not None and count:
+            pairs.append((year, count))
+    return tuple(sorted(pairs))
