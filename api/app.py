@@ -7,12 +7,15 @@ from collections.abc import AsyncIterator
 
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from api.graphiql import graphiql_routes
 from api.graphql import create_graphql_view
+from api.protection import BodySizeLimit, TimeLimit
+from api.request_ids import RequestIds
 from api.settings import Settings, get_settings
 from db.engine import create_engine, create_session_factory, create_write_engine
 from db.migrate import current_revision, head_revision
@@ -46,7 +49,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/graphql", create_graphql_view(settings)),
         *graphiql_routes(),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    middleware = [
+        # Outermost first: every response, even a refusal, carries its request id.
+        Middleware(RequestIds),
+        Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+        Middleware(TimeLimit, seconds=settings.request_timeout_s),
+    ]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings
     return app
 

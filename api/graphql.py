@@ -10,6 +10,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from api.graphiql import graphiql_html
+from api.protection import protection_extensions
 from api.settings import Settings
 from resolvers.context import Context
 from schema import ExtensionFactory, build_schema
@@ -28,6 +29,7 @@ class GraphQLView(GraphQL[Context, None]):
             state.engine,
             write_engine=state.write_engine,
             authorization=request.headers.get("authorization"),
+            request_id=getattr(request.state, "request_id", None),
         )
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:  # noqa: ARG002
@@ -41,6 +43,6 @@ def create_graphql_view(settings: Settings) -> GraphQLView:
     return GraphQLView(served, graphql_ide="graphiql" if settings.graphiql else None)
 
 
-def server_extensions(settings: Settings) -> list[ExtensionFactory]:  # noqa: ARG001
+def server_extensions(settings: Settings) -> list[ExtensionFactory]:
     """Extensions that depend on how the server is configured (limits, logging)."""
-    return []
+    return protection_extensions(settings)

@@ -26,6 +26,15 @@ class Settings(BaseSettings):
     )
     log_level: str = "info"
     graphiql: bool = Field(default=True, description="Serve GraphiQL to browsers at /graphql")
+    # Protection: each limit refuses a request with a message saying which and by how much.
+    max_depth: int = Field(default=12, ge=1, description="Deepest nesting of selections")
+    max_aliases: int = Field(default=30, ge=0, description="Aliases in one document")
+    max_tokens: int = Field(default=2000, ge=1, description="Tokens in one document")
+    max_cost: int = Field(
+        default=25_000, ge=1, description="Nodes a query's connections may return (GitHub-style)"
+    )
+    max_body_bytes: int = Field(default=100_000, ge=1, description="Size of a request body")
+    request_timeout_s: float = Field(default=30.0, gt=0, description="Time for one request")
 
 
 @lru_cache(maxsize=1)

@@ -26,6 +26,8 @@ class Context:
     authorization: str | None = None
     # Set once a mutation of this request has checked the token, so the next one need not.
     may_write: bool = False
+    # Names this request in the response's x-request-id and in the server's log.
+    request_id: str | None = None
 
     @classmethod
     def for_request(
@@ -34,12 +36,14 @@ class Context:
         *,
         write_engine: AsyncEngine | None = None,
         authorization: str | None = None,
+        request_id: str | None = None,
     ) -> Context:
         return cls(
             engine=engine,
             loaders=Loaders(engine),
             write_engine=write_engine,
             authorization=authorization,
+            request_id=request_id,
         )
 
     @property

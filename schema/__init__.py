@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError, lexicographic_sort_schema, print_schema
-from strawberry.extensions import MaskErrors, ParserCache, SchemaExtension, ValidationCache
+from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 
 from schema.institution import Institution
+from schema.masking import MaskUnexpectedErrors
 from schema.mutation import Mutation
 from schema.paper import Paper
 from schema.query import Query
@@ -17,14 +19,24 @@ from schema.researcher import Researcher
 ExtensionFactory = Callable[[], SchemaExtension] | type[SchemaExtension]
 
 
-def _is_unexpected(error: GraphQLError) -> bool:
-    """Errors we raised on purpose (and GraphQL's own) keep their message; others are masked."""
-    return error.original_error is not None and not isinstance(error.original_error, GraphQLError)
+class Schema(strawberry.Schema):
+    """Strawberry's schema, without its log line for every error a caller caused.
+
+    Errors a caller can fix are answers, not faults; the faults are logged,
+    with their request id, where they are masked (schema.masking).
+    """
+
+    def process_errors(
+        self,
+        errors: list[GraphQLError],  # noqa: ARG002 - the signature is strawberry's
+        execution_context: Any = None,  # noqa: ARG002
+    ) -> None:
+        return None
 
 
 def build_schema(*, extensions: Sequence[ExtensionFactory] = ()) -> strawberry.Schema:
     """The schema, with the server's own extensions (limits, logging) added after ours."""
-    return strawberry.Schema(
+    return Schema(
         query=Query,
         mutation=Mutation,
         types=[Researcher, Paper, Institution],
@@ -33,7 +45,7 @@ def build_schema(*, extensions: Sequence[ExtensionFactory] = ()) -> strawberry.S
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
             *extensions,
-            lambda: MaskErrors(should_mask_error=_is_unexpected),
+            MaskUnexpectedErrors,
         ],
     )
 
