@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 GRAPHIQL := api/graphiql
 GRAPHIQL_ASSETS := $(GRAPHIQL)/node_modules/.package-lock.json
+# The GraphQL-over-HTTP audit suite (npm graphql-http), run by tests/api/test_http.py.
+HTTP_AUDIT := tests/http_audit/node_modules/.package-lock.json
 
 export SCHOLARGRAPH_PORT := $(PORT)
 
@@ -21,7 +23,7 @@ run: $(STAMP) $(GRAPHIQL_ASSETS)
 	$(BIN)/scholargraph seed --if-empty
 	$(BIN)/scholargraph serve --port $(PORT)
 
-test: $(STAMP) $(GRAPHIQL_ASSETS) browser
+test: $(STAMP) $(GRAPHIQL_ASSETS) $(HTTP_AUDIT) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -69,3 +71,7 @@ bench: $(STAMP)
 
 bench-import: $(STAMP)
 	$(BIN)/python -m tests.benchmarks.bench_import $(BENCH_IMPORT_ARGS)
+
+$(HTTP_AUDIT): tests/http_audit/package.json tests/http_audit/package-lock.json
+	cd tests/http_audit && npm ci --no-audit --no-fund
+	touch $@

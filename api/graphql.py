@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from api.graphiql import graphiql_html
 from api.protection import protection_extensions
@@ -15,9 +18,17 @@ from api.settings import Settings
 from resolvers.context import Context
 from schema import ExtensionFactory, build_schema
 
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
 
 class GraphQLView(GraphQL[Context, None]):
-    """POST and GET /graphql; GraphiQL for browsers."""
+    """POST and GET /graphql, as the GraphQL-over-HTTP spec says; GraphiQL for browsers.
+
+    A client that accepts application/graphql-response+json gets it, and then
+    a request error (the document does not parse or validate, the variables
+    do not fit, a limit refuses it) is a 400 with no `data`; field errors stay
+    200 with the data there is. Plain application/json clients keep 200.
+    """
 
     async def get_context(
         self,
@@ -32,9 +43,67 @@ class GraphQLView(GraphQL[Context, None]):
             request_id=getattr(request.state, "request_id", None),
         )
 
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        sub_response.request = request  # type: ignore[attr-defined]  # for create_response
+        return sub_response
+
+    async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().execute_operation(*args, **kwargs)
+        except HTTPException as error:
+            # The spec asks for 405 when a GET carries a mutation; Strawberry answers 400.
+            if error.status_code == 400 and error.reason.endswith("when using GET"):
+                raise HTTPException(405, error.reason) from error
+            raise
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        response = await super().process_result(request, result)
+        request_error = (
+            result.data is None
+            and bool(result.errors)
+            and all(error.path is None for error in result.errors or ())
+        )
+        if request_error:
+            response.pop("data", None)  # nothing was executed: there is no data to speak of
+        request.state.graphql_request_error = request_error
+        return response
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        request: Request | None = getattr(sub_response, "request", None)
+        if request is not None and accepts_graphql_response(request.headers.get("accept", "")):
+            response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
+            if (
+                getattr(request.state, "graphql_request_error", False)
+                and not sub_response.status_code
+            ):
+                response.status_code = 400
+        return response
+
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:  # noqa: ARG002
         # Strawberry's page loads GraphiQL from a CDN; ours is served by this app.
         return HTMLResponse(graphiql_html())
+
+
+def accepts_graphql_response(accept: str) -> bool:
+    """True when the Accept header prefers the GraphQL response media type to plain JSON."""
+    weights: dict[str, float] = {}
+    for item in accept.split(","):
+        kind, *params = (part.strip() for part in item.split(";"))
+        quality = next((p[2:] for p in params if p.startswith("q=")), "1")
+        try:
+            weights[kind.lower()] = float(quality)
+        except ValueError:
+            continue
+    wanted = weights.get(GRAPHQL_RESPONSE, 0.0)
+    return wanted > 0 and wanted >= weights.get("application/json", 0.0)
 
 
 def create_graphql_view(settings: Settings) -> GraphQLView:
