@@ -71,6 +71,7 @@ class Loaders:
         self.aliases_by_researcher_id = self._loader(self.load_aliases_by_researcher_id)
         self.institutions_by_researcher_id = self._loader(self.load_institutions_by_researcher_id)
         self.reported_by_researcher_id = self._loader(self.load_reported_by_researcher_id)
+        self.indicators_by_researcher_id = self._loader(self.load_indicators_by_researcher_id)
         self.paper_facts_by_researcher_id = self._loader(self.load_paper_facts_by_researcher_id)
         self.citation_years_by_researcher_id = self._loader(
             self.load_citation_years_by_researcher_id
@@ -164,6 +165,10 @@ class Loaders:
         for row in rows:
             newest.setdefault(row.researcher_id, row)
         return [newest.get(i) for i in ids]
+
+    async def load_indicators_by_researcher_id(self, ids: list[int]) -> list[AnyRow | None]:
+        rows = await self._read(lambda c: researchers.indicators_of_researchers(c, ids))
+        return _by_id(rows, ids, key="researcher_id")
 
     async def load_paper_facts_by_researcher_id(
         self, ids: list[int]

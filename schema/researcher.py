@@ -10,7 +10,7 @@ import strawberry
 from db.tables import AnyRow
 from resolvers import papers, researchers
 from resolvers.context import Context
-from resolvers.indicators import Window, summary_of
+from resolvers.indicators import Window
 from resolvers.nodes import encode_global_id
 from resolvers.pages import PageResult
 from schema.connection import (
@@ -151,8 +151,8 @@ class Researcher(Node):
     ) -> Metrics:
         chosen = window.to_window() if window is not None else Window()
         year = as_of_year if as_of_year is not None else info.context.today.year
-        summary = await summary_of(info.context, self.db_id, chosen, as_of_year=year)
-        return Metrics.from_summary(summary, researcher_id=self.db_id, window=chosen)
+        selected = info.selected_fields[0].selections
+        return Metrics.of(self.db_id, chosen, as_of_year=year, selected=selected)
 
     @strawberry.field(
         description="What the source of an imported profile reported, kept beside what we compute."

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from hypothesis import settings
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,6 +30,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade
 from seeds.seed import seed_database
+
+# Timing is not what the property tests check: a loaded machine (CI, two cores, a
+# PostgreSQL server and a browser) must not turn a slow example into a failure.
+settings.register_profile("scholargraph", deadline=None)
+settings.load_profile("scholargraph")
 
 POSTGRES_URL = os.environ.get(
     "SCHOLARGRAPH_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"

@@ -171,3 +171,11 @@ async def count_researchers_by_institution(
         .group_by(pairs.c.institution_id)
     )
     return dict((await connection.execute(statement)).all())
+
+
+async def indicators_of_researchers(
+    connection: AsyncConnection, ids: Sequence[int]
+) -> list[AnyRow]:
+    """The kept leaderboard figures (paper_count, citation_count, h_index) of researchers."""
+    statement = select(researcher_indicators).where(researcher_indicators.c.researcher_id.in_(ids))
+    return list((await connection.execute(statement)).all())

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from db.tables import authorship, paper
+from db.writes.indicators import refresh_indicators
 from resolvers import metrics
 from seeds.generate import generate_corpus
 from tests.api.conftest import GraphQLClient
@@ -159,6 +160,7 @@ async def test_a_researcher_with_2000_papers_costs_a_bounded_number_of_statement
                 for pid in ids
             ],
         )
+        await refresh_indicators(connection, [researcher_id])
     query = """{ researcher(slug: "prolific-author") { metrics(asOfYear: 2026) {
         paperCount hIndex gIndex citationCount hCore { id } citationsByYear { year } } } }"""
     await blank.data(query)
@@ -170,3 +172,21 @@ async def test_a_researcher_with_2000_papers_costs_a_bounded_number_of_statement
     assert figures["hIndex"] == metrics.h_index(counts)
     assert figures["gIndex"] == metrics.g_index(counts)
     assert len(statements) <= 4, "\n\n".join(statements)
+
+
+async def test_a_leaderboard_of_kept_figures_reads_no_papers(corpus: GraphQLClient) -> None:
+    query = """{ researchers(first: 20, orderBy: {field: H_INDEX, direction: DESC}) {
+        nodes { slug metrics { hIndex paperCount citationCount } } } }"""
+    await corpus.data(query)
+    with corpus.counting() as statements:
+        data = await corpus.data(query)
+    expected = await engine_figures(corpus)
+    for node in data["researchers"]["nodes"]:
+        summary = expected[node["slug"]]
+        assert node["metrics"] == {
+            "hIndex": summary.h_index,
+            "paperCount": summary.paper_count,
+            "citationCount": summary.citation_count,
+        }
+    # The page and the kept figures: no paper is read to rank or to show them.
+    assert len(statements) == 2, "\n\n".join(statements)
