@@ -14,6 +14,8 @@ from starlette.routing import Route
 
 from api.graphiql import graphiql_routes
 from api.graphql import create_graphql_view
+from api.middleware import RequestLog, cors
+from api.observability import Metrics, count_statements, metrics_page
 from api.protection import BodySizeLimit, TimeLimit
 from api.request_ids import RequestIds
 from api.settings import Settings, get_settings
@@ -37,6 +39,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             settings.database_url, statement_timeout_ms=settings.statement_timeout_ms
         )
         app.state.write_engine = write_engine
+        count_statements(engine, write_engine)  # into each request's log line
         try:
             yield
         finally:
@@ -46,17 +49,22 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         Route("/health", health, methods=["GET", "HEAD"]),
         Route("/ready", ready, methods=["GET", "HEAD"]),
+        Route("/metrics", metrics_page, methods=["GET"]),
         Route("/graphql", create_graphql_view(settings)),
         *graphiql_routes(),
     ]
+    metrics = Metrics()
     middleware = [
         # Outermost first: every response, even a refusal, carries its request id.
         Middleware(RequestIds),
+        Middleware(RequestLog, metrics=metrics),
+        *cors(settings.cors_origins),
         Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
         Middleware(TimeLimit, seconds=settings.request_timeout_s),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings
+    app.state.metrics = metrics
     return app
 
 

@@ -15,6 +15,7 @@ from rich.progress import Progress
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from api.observability import logging_config
 from api.settings import get_settings
 from api.tokens import token_app
 from db.engine import create_engine, create_session_factory
@@ -67,7 +68,11 @@ def serve(
     ] = None,
     workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
 ) -> None:
-    """Serve the API (GraphQL at /graphql) until interrupted."""
+    """Serve the API (GraphQL at /graphql) until interrupted; logs are JSON lines on stderr.
+
+    On SIGTERM the server stops accepting connections and lets the requests in
+    flight finish, for at most SCHOLARGRAPH_SHUTDOWN_TIMEOUT_S seconds.
+    """
     settings = get_settings()
     uvicorn.run(
         "api.app:create_app",
@@ -76,6 +81,9 @@ def serve(
         port=port or settings.port,
         workers=workers,
         log_level=settings.log_level,
+        log_config=logging_config(settings.log_level),
+        access_log=False,  # the app logs every request itself, as JSON (api.middleware)
+        timeout_graceful_shutdown=settings.shutdown_timeout_s,
     )
 
 

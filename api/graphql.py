@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
+from strawberry.schema.base import BaseSchema
 from strawberry.types import ExecutionResult
 
+from api.caching import apply_cache_policy
 from api.graphiql import graphiql_html
+from api.observability import RecordOperation, note_errors, request_record
+from api.persisted import LruQueryStore, PersistedQueryError, QueryStore, resolve_query
 from api.protection import protection_extensions
 from api.settings import Settings
 from resolvers.context import Context
@@ -28,7 +34,25 @@ class GraphQLView(GraphQL[Context, None]):
     a request error (the document does not parse or validate, the variables
     do not fit, a limit refuses it) is a 400 with no `data`; field errors stay
     200 with the data there is. Plain application/json clients keep 200.
+
+    Queries may be persisted (api.persisted) and sent with GET; a successful
+    GET is cacheable by browsers and proxies (api.caching). Multipart uploads
+    are off: no field takes a file.
     """
+
+    def __init__(
+        self,
+        schema: BaseSchema,
+        *,
+        graphiql: bool,
+        persisted_queries: QueryStore,
+        cache_max_age_s: int,
+    ) -> None:
+        super().__init__(
+            schema, graphql_ide="graphiql" if graphiql else None, multipart_uploads_enabled=False
+        )
+        self.persisted_queries = persisted_queries
+        self.cache_max_age_s = cache_max_age_s
 
     async def get_context(
         self,
@@ -48,6 +72,39 @@ class GraphQLView(GraphQL[Context, None]):
         sub_response.request = request  # type: ignore[attr-defined]  # for create_response
         return sub_response
 
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A persisted query's GET has no `query` parameter, yet it is not a browser's visit.
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(
+            request
+        )
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        try:
+            query, outcome = resolve_query(
+                request_data.query, request_data.extensions, self.persisted_queries
+            )
+        except PersistedQueryError as error:
+            request_record().persisted_query = "miss" if error.status == 200 else "invalid"
+            sub_response.status_code = error.status
+            return ExecutionResult(data=None, errors=[error])
+        request_record().persisted_query = outcome
+        return await super().execute_single(
+            request=request,
+            request_adapter=request_adapter,
+            sub_response=sub_response,
+            context=context,
+            root_value=root_value,
+            request_data=dataclasses.replace(request_data, query=query),
+        )
+
     async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
         try:
             return await super().execute_operation(*args, **kwargs)
@@ -61,6 +118,7 @@ class GraphQLView(GraphQL[Context, None]):
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         response = await super().process_result(request, result)
+        note_errors([e for e in result.errors or () if not isinstance(e, PersistedQueryError)])
         request_error = (
             result.data is None
             and bool(result.errors)
@@ -85,7 +143,12 @@ class GraphQLView(GraphQL[Context, None]):
                 and not sub_response.status_code
             ):
                 response.status_code = 400
-        return response
+        if request is None:
+            return response
+        has_errors = isinstance(response_data, list) or bool(response_data.get("errors"))
+        return apply_cache_policy(
+            request, response, has_errors=has_errors, max_age=self.cache_max_age_s
+        )
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:  # noqa: ARG002
         # Strawberry's page loads GraphiQL from a CDN; ours is served by this app.
@@ -108,8 +171,13 @@ def accepts_graphql_response(accept: str) -> bool:
 
 def create_graphql_view(settings: Settings) -> GraphQLView:
     """The endpoint for these settings: the schema with the server's extensions."""
-    served = build_schema(extensions=server_extensions(settings))
-    return GraphQLView(served, graphql_ide="graphiql" if settings.graphiql else None)
+    served = build_schema(extensions=[*server_extensions(settings), RecordOperation])
+    return GraphQLView(
+        served,
+        graphiql=settings.graphiql,
+        persisted_queries=LruQueryStore(maxsize=settings.persisted_queries_max),
+        cache_max_age_s=settings.cache_max_age_s,
+    )
 
 
 def server_extensions(settings: Settings) -> list[ExtensionFactory]:

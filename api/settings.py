@@ -26,6 +26,19 @@ class Settings(BaseSettings):
     )
     log_level: str = "info"
     graphiql: bool = Field(default=True, description="Serve GraphiQL to browsers at /graphql")
+    # Browsers, caches and operations.
+    cors_origins: list[str] = Field(
+        default=[], description='Origins whose pages may call the API, as JSON: ["https://a.org"]'
+    )
+    cache_max_age_s: int = Field(
+        default=60, ge=0, description="max-age of successful GET query responses"
+    )
+    persisted_queries_max: int = Field(
+        default=1000, ge=1, description="Automatic persisted queries kept in memory (LRU)"
+    )
+    shutdown_timeout_s: int = Field(
+        default=30, ge=1, description="On SIGTERM, seconds for requests in flight to finish"
+    )
     # Protection: each limit refuses a request with a message saying which and by how much.
     max_depth: int = Field(default=12, ge=1, description="Deepest nesting of selections")
     max_aliases: int = Field(default=30, ge=0, description="Aliases in one document")

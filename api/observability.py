@@ -1,0 +1,203 @@
+"""What the server tells its operators: one JSON log line per request, and Prometheus metrics.
+
+Each HTTP request gets a RequestRecord, reachable from anywhere in the
+request through a context variable: the GraphQL view notes the errors and the
+persisted-query outcome, a schema extension the operation's name and type, a
+SQLAlchemy listener counts the statements. The request middleware
+(api.middleware) turns the finished record into the log line and the metrics.
+
+The metrics live in a registry of the app's own: a process serves its own
+figures, and several uvicorn workers behind one address each answer a scrape
+with theirs (prometheus_client's multiprocess mode is not used).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from graphql import GraphQLError
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.extensions import SchemaExtension
+
+from schema.masking import is_unexpected
+
+
+@dataclass(slots=True)
+class RequestRecord:
+    """What one request did, filled in while it runs."""
+
+    request_id: str | None = None
+    operation_name: str | None = None
+    operation_type: str | None = None  # query, mutation or subscription; None if not GraphQL
+    statement_count: int = 0
+    error_kinds: list[str] = field(default_factory=list)  # masked, validation or user
+    persisted_query: str | None = None  # hit, miss, stored or invalid, when one was sent
+
+
+# Set per request by the middleware; a mutable record so that tasks spawned
+# inside the request (DataLoader batches) add to the same counts.
+current_request: ContextVar[RequestRecord | None] = ContextVar("current_request", default=None)
+
+
+def request_record() -> RequestRecord:
+    """This request's record; a detached one outside a request, so callers need not check."""
+    return current_request.get() or RequestRecord()
+
+
+def count_statements(*engines: AsyncEngine) -> None:
+    """Count every SQL statement these engines run into the current request's record."""
+    for engine in engines:
+        event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
+
+
+def _count_statement(*_args: Any) -> None:
+    record = current_request.get()
+    if record is not None:
+        record.statement_count += 1
+
+
+def error_kind(error: GraphQLError) -> str:
+    """masked (our fault), validation (the request as a whole) or user (a field's argument)."""
+    code = (error.extensions or {}).get("code")
+    if is_unexpected(error) or code == "INTERNAL_SERVER_ERROR":
+        return "masked"
+    return "validation" if error.path is None else "user"
+
+
+def note_errors(errors: Sequence[GraphQLError]) -> None:
+    request_record().error_kinds.extend(error_kind(error) for error in errors)
+
+
+class RecordOperation(SchemaExtension):
+    """Notes the operation's name and type in the request record once the document is parsed."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        context = self.execution_context
+        record = request_record()
+        record.operation_name = context.operation_name
+        if context.graphql_document is not None:
+            try:
+                record.operation_type = context.operation_type.value
+            except RuntimeError:  # several operations and no operationName to choose one
+                record.operation_type = None
+
+
+class Metrics:
+    """The app's Prometheus metrics, in a registry of its own (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        self.requests = Counter(
+            "scholargraph_http_requests",
+            "HTTP requests by GraphQL operation type (none: not a GraphQL operation) and status.",
+            ["operation_type", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "scholargraph_http_request_duration_seconds",
+            "Time from the request's arrival to the end of its response, by operation type.",
+            ["operation_type"],
+            registry=self.registry,
+        )
+        self.errors = Counter(
+            "scholargraph_graphql_errors",
+            "GraphQL errors in responses: masked (our fault), validation, user (an argument).",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.persisted_queries = Counter(
+            "scholargraph_persisted_queries",
+            "Automatic persisted queries: hit, miss (the client must send it), stored, invalid.",
+            ["result"],
+            registry=self.registry,
+        )
+
+    def observe(self, record: RequestRecord, *, status: int, seconds: float) -> None:
+        operation_type = record.operation_type or "none"
+        self.requests.labels(operation_type, str(status)).inc()
+        self.latency.labels(operation_type).observe(seconds)
+        for kind in record.error_kinds:
+            self.errors.labels(kind).inc()
+        if record.persisted_query is not None:
+            self.persisted_queries.labels(record.persisted_query).inc()
+
+
+async def metrics_page(request: Request) -> Response:
+    """GET /metrics: this process's metrics in Prometheus's text format."""
+    metrics: Metrics = request.app.state.metrics
+    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_PLAIN_0_0_4)
+
+
+# The attributes every LogRecord has; anything else on a record came through `extra=`.
+# uvicorn's color_message is its message again, with terminal colours.
+_STANDARD = {
+    *vars(logging.LogRecord("", 0, "", 0, "", None, None)),
+    *("message", "asctime", "color_message"),
+}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, the `extra=` fields, traceback.
+
+    A record logged inside a request carries that request's id, so every line
+    about a request can be found from the id a client quotes.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request = current_request.get()
+        if request is not None and request.request_id is not None:
+            line["request_id"] = request.request_id
+        line.update((k, v) for k, v in vars(record).items() if k not in _STANDARD)
+        if record.exc_info:
+            line["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str)
+
+
+def logging_config(level: str) -> dict[str, Any]:
+    """dictConfig for `scholargraph serve`: JSON lines on stderr; our request line replaces
+    uvicorn's access log."""
+    json_handler = {"handlers": ["json"], "level": level.upper(), "propagate": False}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": JsonFormatter}},
+        "handlers": {
+            "json": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "loggers": {
+            "scholargraph": json_handler,
+            "uvicorn": json_handler,
+            "uvicorn.error": {"level": level.upper()},
+            "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+        },
+    }
