@@ -6,8 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 GRAPHIQL := api/graphiql
 GRAPHIQL_ASSETS := $(GRAPHIQL)/node_modules/.package-lock.json
-# The GraphQL-over-HTTP audit suite (npm graphql-http), run by tests/api/test_http.py.
-HTTP_AUDIT := tests/http_audit/node_modules/.package-lock.json
+# Node tools the tests drive, one npm package each under tests/ (the graphql-http audit, ...),
+# installed from their lock files and again only when a lock file changes.
+NPM_TEST_TOOLS := $(patsubst %/package.json,%/node_modules/.package-lock.json,$(wildcard tests/*/package.json))
 
 export SCHOLARGRAPH_PORT := $(PORT)
 
@@ -23,7 +24,7 @@ run: $(STAMP) $(GRAPHIQL_ASSETS)
 	$(BIN)/scholargraph seed --if-empty
 	$(BIN)/scholargraph serve --port $(PORT)
 
-test: $(STAMP) $(GRAPHIQL_ASSETS) $(HTTP_AUDIT) browser
+test: $(STAMP) $(GRAPHIQL_ASSETS) $(NPM_TEST_TOOLS) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -72,6 +73,6 @@ bench: $(STAMP)
 bench-import: $(STAMP)
 	$(BIN)/python -m tests.benchmarks.bench_import $(BENCH_IMPORT_ARGS)
 
-$(HTTP_AUDIT): tests/http_audit/package.json tests/http_audit/package-lock.json
-	cd tests/http_audit && npm ci --no-audit --no-fund
+tests/%/node_modules/.package-lock.json: tests/%/package.json tests/%/package-lock.json
+	cd tests/$* && npm ci --no-audit --no-fund
 	touch $@

@@ -30,6 +30,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade
 from seeds.seed import seed_database
+from tests.support import skip_or_fail
 
 # Timing is not what the property tests check: a loaded machine (CI, two cores, a
 # PostgreSQL server and a browser) must not turn a slow example into a failure.
@@ -39,7 +40,6 @@ settings.load_profile("scholargraph")
 POSTGRES_URL = os.environ.get(
     "SCHOLARGRAPH_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
     pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
@@ -86,10 +86,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     try:
         server.execute("SELECT 1")
     except (OSError, asyncpg.PostgresError) as error:
-        reason = f"PostgreSQL at {server.url.render_as_string()} is not reachable: {error}"
-        if IN_CI:
-            pytest.fail(f"{reason} (CI=true: PostgreSQL tests must run)", pytrace=False)
-        pytest.skip(reason)
+        skip_or_fail(f"PostgreSQL at {server.url.render_as_string()} is not reachable: {error}")
     yield server
     for name in reversed(server.created):
         server.drop_database(name)

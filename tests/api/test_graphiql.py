@@ -18,7 +18,6 @@ import shutil
 from collections.abc import AsyncIterator, Iterator
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import NoReturn
 from urllib.parse import urlsplit
 
 import httpx
@@ -35,8 +34,8 @@ from strawberry.asgi import GraphQL
 import api.graphiql
 from api.graphiql import ASSETS_DIR, graphiql_html, graphiql_routes
 from tests.api.live import serve
+from tests.support import skip_or_fail
 
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PACKAGE_DIR = Path(api.graphiql.__file__).parent
 CHROMIUM_ARGS = [
     "--headless",
@@ -49,13 +48,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 EXTERNAL_MARKERS = ("http://", "https://", "unpkg", "jsdelivr", "cdn", "esm.sh", "googleapis")
-
-
-def skip_or_fail(reason: str) -> NoReturn:
-    """Skip the test, except in CI, where what it needs must be there."""
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: this must not skip)")
-    pytest.skip(reason)
 
 
 @pytest.fixture
