@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
+from limits.aio.storage import Storage
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -17,14 +18,21 @@ from api.graphql import create_graphql_view
 from api.middleware import RequestLog, cors
 from api.observability import Metrics, count_statements, metrics_page
 from api.protection import BodySizeLimit, TimeLimit
+from api.ratelimit import RateLimit, RateLimiter
 from api.request_ids import RequestIds
 from api.settings import Settings, get_settings
 from db.engine import create_engine, create_session_factory, create_write_engine
 from db.migrate import current_revision, head_revision
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    """The app for these settings; the database engine lives as long as the app runs."""
+def create_app(
+    settings: Settings | None = None, *, rate_limit_storage: Storage | None = None
+) -> Starlette:
+    """The app for these settings; the database engine lives as long as the app runs.
+
+    `rate_limit_storage` replaces the store SCHOLARGRAPH_RATE_LIMIT_STORAGE names,
+    for callers that build their own (and for tests of a store shared by two apps).
+    """
     settings = settings or get_settings()
 
     @contextlib.asynccontextmanager
@@ -59,6 +67,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(RequestIds),
         Middleware(RequestLog, metrics=metrics),
         *cors(settings.cors_origins),
+        *rate_limit(settings, rate_limit_storage),
         Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
         Middleware(TimeLimit, seconds=settings.request_timeout_s),
     ]
@@ -66,6 +75,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.metrics = metrics
     return app
+
+
+def rate_limit(settings: Settings, storage: Storage | None) -> list[Middleware]:
+    # Inside CORS, so that a browser page can read a 429 and its headers.
+    if not settings.rate_limit_enabled:
+        return []
+    return [Middleware(RateLimit, limiter=RateLimiter.from_settings(settings, storage))]
 
 
 async def health(_request: Request) -> JSONResponse:

@@ -80,6 +80,7 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         log_level=settings.log_level,
         log_config=logging_config(settings.log_level),
         access_log=False,  # the app logs every request itself, as JSON (api.middleware)

@@ -10,6 +10,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.observability import Metrics, RequestRecord, current_request
+from api.ratelimit import RATE_LIMIT_HEADERS
 
 logger = logging.getLogger("scholargraph.requests")
 
@@ -70,7 +71,7 @@ def cors(origins: list[str]) -> list[Middleware]:
     """CORS for pages on these origins; none (no CORS headers at all) when the list is empty.
 
     Callers authenticate with a bearer token, never a cookie, so credentials
-    stay off; a page may read the request id and the ETag of a response.
+    stay off; a page may read the request id, the ETag and the rate-limit headers.
     """
     if not origins:
         return []
@@ -80,7 +81,7 @@ def cors(origins: list[str]) -> list[Middleware]:
             allow_origins=origins,
             allow_methods=["GET", "POST"],
             allow_headers=["authorization", "content-type", "x-request-id"],
-            expose_headers=["x-request-id", "etag"],
+            expose_headers=["x-request-id", "etag", "retry-after", *RATE_LIMIT_HEADERS],
             max_age=600,
         )
     ]

@@ -46,6 +46,7 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 
+from api.observability import request_record
 from api.settings import Settings
 from resolvers.pages import DEFAULT_PAGE_SIZE
 from schema import ExtensionFactory
@@ -159,6 +160,7 @@ class BodySizeLimit:
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self._message = f"The request body is over {max_bytes:,} bytes."
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -166,7 +168,7 @@ class BodySizeLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await _send_error(send, 413, f"The request body is over {self.max_bytes:,} bytes.")
+            await send_error(send, 413, self._message, code="BODY_TOO_LARGE")
             return
         received = 0
 
@@ -181,7 +183,7 @@ class BodySizeLimit:
         try:
             await self.app(scope, counted, send)
         except _TooLargeError:
-            await _send_error(send, 413, f"The request body is over {self.max_bytes:,} bytes.")
+            await send_error(send, 413, self._message, code="BODY_TOO_LARGE")
 
 
 class _TooLargeError(Exception):
@@ -212,14 +214,26 @@ class TimeLimit:
         except TimeoutError:
             if not started:
                 message = f"The request took longer than {self.seconds:g} s and was stopped."
-                await _send_error(send, 503, message, code="TIMEOUT")
+                await send_error(send, 503, message, code="TIMEOUT")
 
 
-async def _send_error(send: Send, status: int, message: str, *, code: str | None = None) -> None:
-    error: dict[str, Any] = {"message": message}
-    if code is not None:
-        error["extensions"] = {"code": code}
+async def send_error(
+    send: Send,
+    status: int,
+    message: str,
+    *,
+    code: str,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    """Answer with a GraphQL-shaped error from middleware, where no GraphQL response exists.
+
+    The code, lower-cased, is also the error's kind in the request's log line and metrics.
+    """
+    request_record().error_kinds.append(code.lower())
+    error = {"message": message, "extensions": {"code": code}}
     body = json.dumps({"errors": [error]}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
+    head = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send(
+        {"type": "http.response.start", "status": status, "headers": [*head, *(headers or [])]}
+    )
     await send({"type": "http.response.body", "body": body})

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+from limits import parse_many
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./scholargraph.db"
@@ -21,6 +22,10 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1,::1",
+        description="Proxies whose X-Forwarded-For names the client (comma-separated, * for any)",
+    )
     statement_timeout_ms: int = Field(
         default=10_000, ge=0, description="PostgreSQL statement_timeout; 0 for none"
     )
@@ -48,6 +53,26 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(default=100_000, ge=1, description="Size of a request body")
     request_timeout_s: float = Field(default=30.0, gt=0, description="Time for one request")
+    rate_limit_enabled: bool = Field(default=True, description="Count /graphql requests")
+    rate_limit_per_address: str = Field(
+        default="600/minute", description="Requests a client address may make: N/second|minute|hour"
+    )
+    rate_limit_per_token: str = Field(
+        default="6000/minute", description="Requests a caller with a valid token may make"
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where counts live: memory:// (this process) or a shared redis://host:6379",
+    )
+
+    @field_validator("rate_limit_per_address", "rate_limit_per_token")
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        try:
+            [_rate] = parse_many(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not one rate such as 600/minute or 10/second") from None
+        return value
 
 
 @lru_cache(maxsize=1)

@@ -7,20 +7,24 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
 
 
 @contextmanager
-def serve(app: ASGIApp, *, lifespan: str = "on") -> Iterator[str]:
-    """The app's base URL while the block runs; the server stops when it ends."""
+def serve(app: ASGIApp, *, lifespan: str = "on", **config: Any) -> Iterator[str]:
+    """The app's base URL while the block runs; the server stops when it ends.
+
+    `config` goes to uvicorn.Config as it is (forwarded_allow_ips=..., say).
+    """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     with sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
         config = uvicorn.Config(
-            app, lifespan=lifespan, ws="none", loop="asyncio", log_level="warning"
+            app, lifespan=lifespan, ws="none", loop="asyncio", log_level="warning", **config
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

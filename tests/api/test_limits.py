@@ -125,7 +125,14 @@ async def test_a_body_over_the_limit_is_refused_with_413(seeded_url: str) -> Non
         )
     assert fits.status_code == 200
     assert too_big.status_code == 413
-    assert too_big.json() == {"errors": [{"message": "The request body is over 200 bytes."}]}
+    assert too_big.json() == {
+        "errors": [
+            {
+                "message": "The request body is over 200 bytes.",
+                "extensions": {"code": "BODY_TOO_LARGE"},
+            }
+        ]
+    }
 
 
 async def test_a_request_over_the_time_limit_ends_with_a_timeout_error(
