@@ -7,13 +7,14 @@ from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.schema.base import BaseSchema
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
 
 from api.caching import apply_cache_policy
 from api.graphiql import graphiql_html
@@ -25,6 +26,7 @@ from resolvers.context import Context
 from schema import ExtensionFactory, build_schema
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+GET_MUTATION = "when using GET"  # the end of Strawberry's reason for refusing one
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -105,12 +107,22 @@ class GraphQLView(GraphQL[Context, None]):
             request_data=dataclasses.replace(request_data, query=query),
         )
 
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        try:
+            return await super().run(request, context, root_value)
+        except HTTPException as error:
+            if error.status_code != 405:
+                raise
+            # A 405 must say which methods would do (RFC 9110, 15.5.6).
+            allow = "POST" if error.reason.endswith(GET_MUTATION) else "GET, POST"
+            return PlainTextResponse(error.reason, 405, headers={"allow": allow})
+
     async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
         try:
             return await super().execute_operation(*args, **kwargs)
         except HTTPException as error:
             # The spec asks for 405 when a GET carries a mutation; Strawberry answers 400.
-            if error.status_code == 400 and error.reason.endswith("when using GET"):
+            if error.status_code == 400 and error.reason.endswith(GET_MUTATION):
                 raise HTTPException(405, error.reason) from error
             raise
 

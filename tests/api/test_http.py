@@ -64,7 +64,14 @@ async def test_mutations_are_refused_over_get(seeded: GraphQLClient) -> None:
         "/graphql", params={"query": query}, headers={"accept": "application/json"}
     )
     assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
     assert response.text == "mutations are not allowed when using GET"
+
+
+async def test_other_methods_are_refused_with_the_methods_that_would_do(seeded: GraphQLClient):
+    response = await seeded.http.put("/graphql", json={"query": "{ corpus { paperCount } }"})
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
 
 
 async def test_multipart_uploads_are_off(seeded: GraphQLClient) -> None:
