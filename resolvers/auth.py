@@ -5,8 +5,10 @@ leaked one easy to recognise (and to search for). Only its SHA-256 is stored,
 and a presented secret is looked up by its hash: the comparison happens on
 digests of a value nobody can steer, so no timing leaks the secret.
 
-Reads never come here: a query touches no token row. The first mutation of
-a request checks the header once; the others reuse the answer.
+Reads never come here: a query needs no token. (The rate limiter, in
+api/ratelimit.py, looks a token up to count it by itself, at most once a
+minute.) The first mutation of a request checks the header once; the others
+reuse the answer.
 
 - UnauthenticatedError (code UNAUTHENTICATED): no bearer token, or one that is
   unknown or revoked. The three look the same to the caller on purpose.
