@@ -10,7 +10,7 @@ from resolvers.context import Context
 
 @strawberry.type(description="An arXiv category.")
 class Category:
-    code: str = strawberry.field(description="arXiv code, e.g. cs.CL.")
+    code: str = strawberry.field(description="The arXiv code, e.g. cs.CL.")
     name: str = strawberry.field(description="The category's name, e.g. Computation and Language.")
 
     @strawberry.field(description="Papers stored in this category, cross-listings included.")

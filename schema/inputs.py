@@ -14,7 +14,7 @@ from schema.enums import OrderDirection, PaperOrderField, ResearcherOrderField
 @strawberry.input(description="Which papers a list keeps; every given condition must hold.")
 class PaperFilter:
     categories: list[str] | None = strawberry.field(
-        default=None, description="arXiv codes (e.g. cs.CL); a paper listed in any of them."
+        default=None, description="The arXiv codes (e.g. cs.CL); a paper listed in any of them."
     )
     published_from: date | None = strawberry.field(
         default=None, description="Published on or after this date (a year-only paper by year)."

@@ -85,8 +85,9 @@ class Metrics:
         return (await self._summary(info)).g_index
 
     @strawberry.field(
-        description="h-index divided by the years since the first publication (that year counts "
-        "as 1); null without dated papers."
+        description="The m-quotient: hIndex divided by the years from the first publication "
+        "to asOfYear, both counted (a first paper this year divides by 1); null without dated "
+        "papers."
     )
     async def m_quotient(self, info: strawberry.Info[Context]) -> float | None:
         return (await self._summary(info)).m_quotient

@@ -31,9 +31,10 @@ def _optional(description: str) -> Any:
     return strawberry.field(default=None, description=description)
 
 
-def _updatable(description: str) -> Any:
+def _updatable(description: str, *, clearable: bool = True) -> Any:
+    then = "null clears." if clearable else "null is refused with an INVALID user error."
     return strawberry.field(
-        default=strawberry.UNSET, description=f"{description} Leave out to keep; null clears."
+        default=strawberry.UNSET, description=f"{description} Leave out to keep; {then}"
     )
 
 
@@ -59,7 +60,7 @@ class CreatePaperInput:
     )
     abstract: str | None = _optional("The abstract.")
     published_on: date | None = _optional("Publication date; its year becomes the paper's year.")
-    primary_category: str | None = _optional("arXiv category code, e.g. cs.CL; must be known.")
+    primary_category: str | None = _optional("The arXiv category code, e.g. cs.CL; must be known.")
     authors_truncated: bool | None = _optional(
         'True when the byline is cut short ("et al."); default false.'
     )
@@ -71,7 +72,9 @@ class CreatePaperInput:
         "The authors released code; default: true when codeUrl is given."
     )
     code_url: str | None = _optional("Where the code is: an http(s) address.")
-    arxiv_id: str | None = _optional("arXiv identifier: 2210.07229 (optionally v2) or cs/0112017.")
+    arxiv_id: str | None = _optional(
+        "The arXiv identifier: 2210.07229 (optionally v2) or cs/0112017."
+    )
     doi: str | None = _optional(
         "DOI, e.g. 10.1145/3442188.3445922; a https://doi.org/ prefix is removed, letters are "
         "stored in lower case."
@@ -98,13 +101,13 @@ class CreatePaperInput:
 @strawberry.input(description="Changes to a paper: only the fields given change.")
 class UpdatePaperInput:
     id: strawberry.ID = strawberry.field(description="The paper's global ID.")
-    title: str | None = _updatable("The title; cannot be null.")
+    title: str | None = _updatable("The title.", clearable=False)
     abstract: str | None = _updatable("The abstract.")
     published_on: date | None = _updatable("Publication date (and with it the year).")
-    primary_category: str | None = _updatable("arXiv category code, e.g. cs.CL.")
-    has_code: bool | None = _updatable("The authors released code; cannot be null.")
+    primary_category: str | None = _updatable("The arXiv category code, e.g. cs.CL.")
+    has_code: bool | None = _updatable("The authors released code.", clearable=False)
     code_url: str | None = _updatable("Where the code is: an http(s) address.")
-    arxiv_id: str | None = _updatable("arXiv identifier.")
+    arxiv_id: str | None = _updatable("The arXiv identifier.")
     doi: str | None = _updatable("DOI; stored in lower case.")
 
     def to_spec(self) -> PaperChanges:
@@ -162,7 +165,7 @@ class CreateResearcherInput:
 @strawberry.input(description="Changes to a researcher: only the fields given change.")
 class UpdateResearcherInput:
     id: strawberry.ID = strawberry.field(description="The researcher's global ID.")
-    name: str | None = _updatable("The name; the slug stays as it is. Cannot be null.")
+    name: str | None = _updatable("The name; the slug stays as it is.", clearable=False)
     orcid: str | None = _updatable("ORCID iD.")
     openalex_id: str | None = _updatable("OpenAlex author id.")
     semantic_scholar_id: str | None = _updatable("Semantic Scholar author id.")

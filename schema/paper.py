@@ -47,7 +47,9 @@ class Paper(Node):
     )
     has_code: bool = strawberry.field(description="The authors released code.")
     code_url: str | None = strawberry.field(description="Where the code is, when known.")
-    arxiv_id: str | None = strawberry.field(description="arXiv identifier, e.g. 2210.07229.")
+    arxiv_id: str | None = strawberry.field(
+        description="The arXiv identifier, e.g. 2210.07229 or cs/0112017."
+    )
     doi: str | None = strawberry.field(description="Digital Object Identifier, lower case.")
     openalex_id: str | None = strawberry.field(description="OpenAlex work id, e.g. W4306178032.")
     semantic_scholar_id: str | None = strawberry.field(description="Semantic Scholar paper id.")

@@ -104,7 +104,7 @@ class Query:
         self,
         info: strawberry.Info[Context],
         id: Annotated[strawberry.ID | None, _arg("Global ID.")] = None,
-        arxiv_id: Annotated[str | None, _arg("arXiv identifier.")] = None,
+        arxiv_id: Annotated[str | None, _arg("The arXiv identifier, e.g. 2210.07229.")] = None,
         doi: Annotated[str | None, _arg("DOI, any case.")] = None,
     ) -> Paper | None:
         row = await papers.find_paper(info.context, id=id, arxiv_id=arxiv_id, doi=doi)
