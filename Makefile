@@ -9,6 +9,10 @@ GRAPHIQL_ASSETS := $(GRAPHIQL)/node_modules/.package-lock.json
 # Node tools the tests drive, one npm package each under tests/ (the graphql-http audit, ...),
 # installed from their lock files and again only when a lock file changes.
 NPM_TEST_TOOLS := $(patsubst %/package.json,%/node_modules/.package-lock.json,$(wildcard tests/*/package.json))
+# The typed-client tests' own Python (tests/clients): ariadne-codegen needs graphql-core
+# below 3.3 and strawberry 3.3, so the generated client runs in a virtualenv apart.
+CODEGEN_VENV := .venv-codegen
+CODEGEN_STAMP := $(CODEGEN_VENV)/.installed
 
 export SCHOLARGRAPH_PORT := $(PORT)
 
@@ -24,7 +28,7 @@ run: $(STAMP) $(GRAPHIQL_ASSETS)
 	$(BIN)/scholargraph seed --if-empty
 	$(BIN)/scholargraph serve --port $(PORT)
 
-test: $(STAMP) $(GRAPHIQL_ASSETS) $(NPM_TEST_TOOLS) browser
+test: $(STAMP) $(GRAPHIQL_ASSETS) $(NPM_TEST_TOOLS) $(CODEGEN_STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -38,6 +42,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+# The codegen virtualenv, installed again only when its pins change.
+$(CODEGEN_STAMP): tests/clients/requirements.txt
+	test -x $(CODEGEN_VENV)/bin/python || $(PYTHON) -m venv $(CODEGEN_VENV)
+	$(CODEGEN_VENV)/bin/python -m pip install --quiet -r tests/clients/requirements.txt
+	touch $@
 
 # GraphiQL's browser assets, served by the API itself (api/graphiql/__init__.py), from the
 # npm registry at the versions package-lock.json pins; again only when the lock file changes.
@@ -65,7 +75,7 @@ fmt: $(STAMP)
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CODEGEN_VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.benchmarks.bench_api $(BENCH_ARGS)
