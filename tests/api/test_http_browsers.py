@@ -74,7 +74,10 @@ async def test_a_configured_origin_may_read_the_answer_and_its_request_id(
     assert response.status_code == 200
     assert cors_headers(response) == {
         "access-control-allow-origin": ALLOWED,
-        "access-control-expose-headers": "x-request-id, etag",
+        "access-control-expose-headers": (
+            "x-request-id, etag, retry-after, x-ratelimit-limit, x-ratelimit-remaining, "
+            "x-ratelimit-used, x-ratelimit-reset, x-ratelimit-resource"
+        ),
     }
     assert response.headers["vary"] == "Origin"
 
