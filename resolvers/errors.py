@@ -6,7 +6,8 @@ masked before it leaves the server.
 
 - InvalidArgumentError (code BAD_USER_INPUT): an argument the caller can
   fix: two lookups at once, a page over the size limit, a cursor that is
-  not ours or belongs to another ordering, an ID that is not a valid ID.
+  not ours or belongs to another ordering, an ID that is not a valid ID,
+  text holding a NUL character (refused for the whole request).
 - UnauthenticatedError (code UNAUTHENTICATED): a mutation came without a
   valid bearer token (none, not ours, or revoked); nothing was written.
 - ForbiddenError (code FORBIDDEN): the token is valid but lacks the scope

@@ -14,6 +14,8 @@ from resolvers.context import Context
 from resolvers.errors import InvalidArgumentError
 
 NODE_TYPES = ("Researcher", "Paper", "Institution")
+# The keys are 32-bit INTEGER columns: a larger number names no row, and PostgreSQL refuses it.
+MAX_DB_ID = 2**31 - 1
 
 
 def encode_global_id(type_name: str, db_id: int) -> str:
@@ -28,7 +30,7 @@ def decode_global_id(global_id: str) -> tuple[str, int]:
         db_id = int(raw_id)
     except (binascii.Error, UnicodeDecodeError, ValueError) as error:
         raise InvalidArgumentError(f"Not a valid ID: {global_id!r}.") from error
-    if type_name not in NODE_TYPES or db_id <= 0:
+    if type_name not in NODE_TYPES or not 0 < db_id <= MAX_DB_ID:
         raise InvalidArgumentError(f"Not a valid ID: {global_id!r}.")
     return type_name, db_id
 

@@ -75,7 +75,8 @@ def decode_cursor(cursor: str, ordering: Ordering) -> tuple[Any, ...]:
                 "This cursor belongs to another ordering; page again from the start."
             )
         return ordering.parse(values)
-    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError) as error:
+    # RecursionError: JSON nested deeper than the parser goes, which no cursor of ours is.
+    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError, RecursionError) as error:
         raise InvalidArgumentError(f"Not a valid cursor: {cursor!r}.") from error
 
 

@@ -9,6 +9,7 @@ import strawberry
 from graphql import GraphQLError, lexicographic_sort_schema, print_schema
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 
+from schema.input_text import RefuseNulCharacters
 from schema.institution import Institution
 from schema.masking import MaskUnexpectedErrors
 from schema.mutation import Mutation
@@ -44,6 +45,7 @@ def build_schema(*, extensions: Sequence[ExtensionFactory] = ()) -> strawberry.S
             # Parsing and validating the same document again on every request is wasted work.
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
+            RefuseNulCharacters,
             *extensions,
             MaskUnexpectedErrors,
         ],

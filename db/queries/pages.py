@@ -13,6 +13,7 @@ statement: ROW_NUMBER() over each parent's rows, cut at the page size.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -67,7 +68,8 @@ def parse_date(value: Any) -> date:
 
 
 def parse_int(value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
+    # Integer keys bind as 32-bit INTEGER; PostgreSQL refuses a larger number, SQLite past 64 bits.
+    if not isinstance(value, int) or isinstance(value, bool) or not -(2**31) <= value < 2**31:
         raise ValueError("expected an integer key")
     return value
 
@@ -75,11 +77,17 @@ def parse_int(value: Any) -> int:
 def parse_float(value: Any) -> float:
     if not isinstance(value, int | float) or isinstance(value, bool):
         raise ValueError("expected a number key")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError as error:
+        raise ValueError("expected a number key") from error
+    if not math.isfinite(number):
+        raise ValueError("expected a finite number key")
+    return number
 
 
 def parse_str(value: Any) -> str:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or "\x00" in value:  # PostgreSQL's text cannot hold NUL
         raise ValueError("expected a text key")
     return value
 

@@ -45,6 +45,8 @@ async def import_profile(context: Context, given: ProfileImport) -> Written[Impo
     this_year = context.today.year
     year = given.undated_year if given.undated_year is not None else this_year
     check_year(year, ("input", "undatedYear"), problems, this_year=this_year)
+    # A refused year writes nothing; the text is still read, with this year, for its own problems.
+    parse_year = this_year if problems.at(("input", "undatedYear")) else year
     source = optional_text(given.source) or DEFAULT_SOURCE
     if len(source) > SOURCE_MAX_LENGTH:
         problems.invalid(("input", "source"), f"At most {SOURCE_MAX_LENGTH} characters.")
@@ -54,7 +56,7 @@ async def import_profile(context: Context, given: ProfileImport) -> Written[Impo
             result = await import_profile_text(
                 session,
                 given.text,
-                undated_year=year,
+                undated_year=parse_year,
                 source=source,
                 institution_names=read_manifest().institution_names,
             )

@@ -74,6 +74,16 @@ async def test_unknown_lookups_are_null_without_an_error(seeded: GraphQLClient, 
         ('{ paper(arxivId: "a", doi: "b") { id } }', "Give exactly one of id, arxivId and doi."),
         ("{ institution { id } }", "Give exactly one of id and slug."),
         ('{ node(id: "garbage!") { id } }', "Not a valid ID: 'garbage!'."),
+        # Researcher:2147483648 and Paper:9223372036854775808, past 32 and 64 bits: the
+        # fuzz run's finds, masked faults on PostgreSQL and on SQLite before.
+        (
+            '{ node(id: "UmVzZWFyY2hlcjoyMTQ3NDgzNjQ4") { id } }',
+            "Not a valid ID: 'UmVzZWFyY2hlcjoyMTQ3NDgzNjQ4'.",
+        ),
+        (
+            '{ paper(id: "UGFwZXI6OTIyMzM3MjAzNjg1NDc3NTgwOA") { id } }',
+            "Not a valid ID: 'UGFwZXI6OTIyMzM3MjAzNjg1NDc3NTgwOA'.",
+        ),
     ],
 )
 async def test_ambiguous_or_malformed_lookups_are_errors(
@@ -83,6 +93,41 @@ async def test_ambiguous_or_malformed_lookups_are_errors(
     [error] = body["errors"]
     assert error["message"] == message
     assert error["extensions"] == {"code": "BAD_USER_INPUT"}
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "message"),
+    [
+        (
+            '{ institution(slug: "mit\\u0000") { id } }',
+            {},
+            "Text may not contain the NUL character (U+0000).",
+        ),
+        (
+            "query($slug: String) { researcher(slug: $slug) { id } }",
+            {"slug": "david-bau\x00"},
+            "Variable $slug: text may not contain the NUL character (U+0000).",
+        ),
+        (
+            "query($filter: PaperFilter) { papers(filter: $filter) { totalCount } }",
+            {"filter": {"categories": ["cs.CL", "cs.\x00"]}},
+            "Variable $filter: text may not contain the NUL character (U+0000).",
+        ),
+    ],
+)
+async def test_text_with_a_nul_character_is_a_request_error(
+    seeded: GraphQLClient, query: str, variables: dict[str, object], message: str
+) -> None:
+    # PostgreSQL's text cannot hold NUL: these were masked faults there (the fuzz run's find).
+    response = await seeded.http.post(
+        "/graphql",
+        json={"query": query, "variables": variables},
+        headers={"Accept": "application/graphql-response+json"},
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert "data" not in body
+    assert body["errors"] == [{"message": message, "extensions": {"code": "BAD_USER_INPUT"}}]
 
 
 async def test_an_id_of_another_type_is_refused(seeded: GraphQLClient) -> None:

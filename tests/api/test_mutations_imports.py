@@ -106,3 +106,19 @@ async def test_a_line_that_does_not_parse_is_a_user_error_and_nothing_is_written
     assert text_error["code"] == "INVALID"
     assert text_error["message"].startswith("Line 9: expected ")
     assert await counts(writer) == before
+
+
+@pytest.mark.parametrize("year", [0, 10_000])
+async def test_an_undated_year_outside_the_calendar_is_a_user_error(
+    writer: GraphQLClient, year: int
+) -> None:
+    # Was a masked fault: the parser refused the year that validation had already reported.
+    before = await counts(writer)
+    payload = await mutate(
+        writer, IMPORT, input={"format": "PROFILE_TEXT", "text": SMALL, "undatedYear": year}
+    )
+    assert payload["researcher"] is None
+    assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [
+        (["input", "undatedYear"], "INVALID")
+    ]
+    assert await counts(writer) == before

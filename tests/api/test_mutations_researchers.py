@@ -106,6 +106,19 @@ async def test_create_researcher_reports_bad_and_taken_ids(writer: GraphQLClient
     assert await counts(writer) == before
 
 
+async def test_a_nul_character_in_a_write_is_refused_and_nothing_is_written(
+    writer: GraphQLClient,
+) -> None:
+    # PostgreSQL's text cannot hold NUL: a masked fault there, stored on SQLite (the fuzz run's).
+    before = await counts(writer)
+    body = await writer.post(CREATE_RESEARCHER, input={"name": "Ada\x00Lovelace"})
+    assert "data" not in body
+    assert [e["message"] for e in body["errors"]] == [
+        "Variable $input: text may not contain the NUL character (U+0000)."
+    ]
+    assert await counts(writer) == before
+
+
 async def test_update_researcher_renames_keeps_the_slug_and_replaces_aliases(
     writer: GraphQLClient,
 ) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 
 from tests.api.conftest import GraphQLClient
@@ -97,6 +100,48 @@ async def test_a_cursor_of_another_ordering_is_refused(seeded: GraphQLClient) ->
     cursor = (await seeded.data(PAGE, first=1))["papers"]["pageInfo"]["endCursor"]
     message = await seeded.error(PAGE, first=1, after=cursor, order=BY_TITLE)
     assert message == "This cursor belongs to another ordering; page again from the start."
+
+
+SEARCH = """
+query($after: String) { papers(query: "interpret", first: 2, after: $after) { totalCount } }
+"""
+
+
+def forged(cursor: str, index: int, value: object) -> str:
+    """`cursor` with its key `index` (0 is the ordering's name) replaced by `value`."""
+    keys = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    keys[index] = value
+    return base64.urlsafe_b64encode(json.dumps(keys).encode()).decode().rstrip("=")
+
+
+# Keys no column holds, from the fuzz run: each was a masked fault on one database or both.
+@pytest.mark.parametrize(
+    ("order", "index", "value"),
+    [
+        pytest.param(None, 1, 2**31, id="year-past-32-bits"),
+        pytest.param(None, 3, 2**63, id="id-past-64-bits"),
+        pytest.param(BY_TITLE, 1, "a\x00", id="title-with-nul"),
+    ],
+)
+async def test_a_cursor_holding_a_key_no_column_holds_is_refused(
+    seeded: GraphQLClient, order: dict[str, str] | None, index: int, value: object
+) -> None:
+    variables = {"order": order} if order else {}
+    real = (await seeded.data(PAGE, first=1, **variables))["papers"]["pageInfo"]["endCursor"]
+    cursor = forged(real, index, value)
+    message = await seeded.error(PAGE, first=1, after=cursor, **variables)
+    assert message == f"Not a valid cursor: {cursor!r}."
+
+
+async def test_a_relevance_cursor_past_the_float_range_is_refused(seeded: GraphQLClient) -> None:
+    real = (await seeded.data(SEARCH.replace("totalCount", "pageInfo { endCursor }")))["papers"]
+    cursor = forged(real["pageInfo"]["endCursor"], 1, 10**400)
+    assert await seeded.error(SEARCH, after=cursor) == f"Not a valid cursor: {cursor!r}."
+
+
+async def test_a_cursor_nested_deeper_than_json_parses_is_refused(seeded: GraphQLClient) -> None:
+    cursor = base64.urlsafe_b64encode(b"[" * 5000 + b"]" * 5000).decode()
+    assert await seeded.error(PAGE, after=cursor) == f"Not a valid cursor: {cursor!r}."
 
 
 async def test_nested_connections_page_too(seeded: GraphQLClient) -> None:
