@@ -11,6 +11,21 @@ from db.models import Authorship, CitationYear, Paper, PaperCategory, Researcher
 from db.names import make_slug, name_key, title_key
 from db.writes.indicators import refresh_indicators
 
+# A profile page in the seed's format (DESIGN.md), one paper by two authors, for imports.
+SMALL_PROFILE_TEXT = """Ada Lovelace
+
+CV
+h-index3
+2papers
+
+2 Papers
+
+LGMar 3Code
+Notes on the Analytical Engine
+Ada Lovelace, Charles Babbage · cambridge
+An abstract naming https://github.com/ada/engine for the code.
+"""
+
 
 async def add_papers(engine: AsyncEngine, titles: list[str], **overrides: Any) -> list[int]:
     """Papers with these titles (and any other columns given); returns their ids."""

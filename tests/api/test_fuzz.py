@@ -39,6 +39,7 @@ from api.app import create_app
 from api.settings import Settings
 from db.engine import create_engine
 from schema import sorted_sdl
+from tests.api.factories import SMALL_PROFILE_TEXT
 from tests.api.writes import add_token
 from tests.support import IN_CI
 
@@ -366,20 +367,6 @@ KNOWN_VALUES = """{
     researchers(first: 1) { edges { cursor } } }
 }"""
 
-PROFILE = """Ada Lovelace
-
-CV
-h-index3
-2papers
-
-2 Papers
-
-LGMar 3Code
-Notes on the Analytical Engine
-Ada Lovelace, Charles Babbage · cambridge
-An abstract naming https://github.com/ada/engine for the code.
-"""
-
 
 # Every connection under each of its orderings. Random documents seldom send a cursor to the
 # connection whose ordering it names, which is where its keys get read: these always do.
@@ -532,7 +519,7 @@ def test_generated_mutations_get_payloads_not_faults(database_url: str) -> None:
             "ids": [b64(f"{kind}:{n}") for kind in ("Researcher", "Paper") for n in (1, 2, 3)],
             "cursors": [],
             # Values some field takes, so that more writes get past validation to the database.
-            "strings": [*VALID_INPUT_TEXT, PROFILE],
+            "strings": [*VALID_INPUT_TEXT, SMALL_PROFILE_TEXT],
         }
         documents = operations(mutations, SCHEMA.mutation_type, known)
 

@@ -9,6 +9,7 @@ import pytest
 
 from seeds.manifest import SEEDS_DIR
 from tests.api.conftest import GraphQLClient
+from tests.api.factories import SMALL_PROFILE_TEXT as SMALL
 from tests.api.writes import counts, mutate, open_writer, succeed
 
 IMPORT = """
@@ -23,20 +24,6 @@ mutation($input: ImportProfileInput!) {
 """
 
 PROFILE = (SEEDS_DIR / "profile-david-bau.txt").read_text(encoding="utf-8")
-
-SMALL = """Ada Lovelace
-
-CV
-h-index3
-2papers
-
-2 Papers
-
-LGMar 3Code
-Notes on the Analytical Engine
-Ada Lovelace, Charles Babbage · cambridge
-An abstract naming https://github.com/ada/engine for the code.
-"""
 
 
 @pytest.fixture
