@@ -10,9 +10,21 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Column, DateTime, Dialect, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+
+from db.names import name_key
 
 # Named constraints, so later migrations can drop or alter them on SQLite too.
 SQLModel.metadata.naming_convention = {
@@ -39,6 +51,11 @@ def _cascade(target: str, *, nullable: bool = False, index: bool = False) -> Col
         nullable=nullable,
         index=index,
     )
+
+
+def _name_key_of_name(context: DefaultExecutionContext) -> str:
+    # Every insert gets a key without knowing of it (the seed loader, mutations).
+    return name_key(str(context.get_current_parameters()["name"]))
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -78,6 +95,14 @@ class Institution(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(unique=True, max_length=120)
     name: str = Field(max_length=NAME_MAX_LENGTH)
+    # Importers match an institution on its OpenAlex id, then its ROR id, then name_key
+    # (db.names.name_key of the name); rows written without a key match on their slug.
+    openalex_id: str | None = Field(default=None, unique=True, max_length=32)
+    ror: str | None = Field(default=None, unique=True, max_length=32)
+    name_key: str | None = Field(
+        default=None,
+        sa_column=Column(String(NAME_MAX_LENGTH), index=True, default=_name_key_of_name),
+    )
 
 
 class Researcher(SQLModel, table=True):
@@ -200,6 +225,24 @@ class Authorship(SQLModel, table=True):
     display_name: str = Field(max_length=NAME_MAX_LENGTH)
 
 
+class UnlinkedAuthor(SQLModel, table=True):
+    """A name a source prints on a paper's byline without an author id to follow.
+
+    Such names ("World Bank", a consortium, an author the source could not
+    identify) stay on the paper as printed, at their place, and are never
+    merged into a researcher found by the same name: the name alone cannot
+    say which of several people it is.
+    """
+
+    __tablename__ = "unlinked_author"
+
+    paper_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("paper.id", ondelete="CASCADE"), primary_key=True)
+    )
+    position: int = Field(primary_key=True)
+    display_name: str = Field(max_length=NAME_MAX_LENGTH)
+
+
 class PaperInstitution(SQLModel, table=True):
     """An institution printed on a paper, whoever's it is."""
 
@@ -247,6 +290,9 @@ class ReportedMetrics(SQLModel, table=True):
     paper_count: int | None = None
     novelty: float | None = None
     ai_score: float | None = None
+    i10_index: int | None = None
+    # OpenAlex's 2yr_mean_citedness: citations in the last year per work of the two before.
+    two_year_mean_citedness: float | None = None
 
 
 class ResearcherIndicators(SQLModel, table=True):

@@ -25,6 +25,7 @@ TABLES = {
     "researcher_alias",
     "researcher_indicators",
     "researcher_institution",
+    "unlinked_author",
 }
 # SQLite keeps the full-text index in an FTS5 table and its shadow tables.
 SQLITE_SEARCH_TABLES = {
