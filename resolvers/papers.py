@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, select
 from db.queries import papers
 from db.queries.pages import Ordering, cut_page, page_statement
 from db.queries.papers import PaperFilter
-from db.queries.search import paper_matches
+from db.queries.search import SearchTooLongError, paper_matches
 from db.tables import AnyRow, paper
 from resolvers.context import Context
 from resolvers.errors import InvalidArgumentError
@@ -48,7 +48,10 @@ async def list_papers(
     field, descending = _field_and_direction(order)
     ordering = papers.paper_ordering(field, descending=descending)
     if query is not None:
-        matches = paper_matches(query, dialect=context.engine.dialect.name)
+        try:
+            matches = paper_matches(query, dialect=context.engine.dialect.name)
+        except SearchTooLongError as error:
+            raise InvalidArgumentError(str(error)) from None
         if matches is None:
             return _empty(ordering, args)
         statement = statement.join(matches, matches.c.paper_id == paper.c.id)

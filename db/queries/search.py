@@ -5,8 +5,9 @@ The index lives in the database and follows every write to `paper` by itself
 tsvector column with a GIN index on PostgreSQL.
 
 User text never reaches either query language as written. It is cut into
-words (runs of letters and digits, after NFC normalisation), and both
-backends get the same query from those words:
+words (runs of letters and digits, after NFC normalisation), a word repeated
+counts once (case ignored; it keeps its last place, so the word being typed
+stays last), and both backends get the same query from those words:
 
 - every word must occur (AND), stemmed (English / Porter);
 - the last word also matches as a prefix, so search-as-you-type works
@@ -17,43 +18,92 @@ backends get the same query from those words:
 SQLite:      "w1" "w2" "w3"*            (FTS5 phrases; a space is AND)
 PostgreSQL:  'w1' & 'w2' & 'w3':*       (to_tsquery('english', ...))
 
-Both strings are bound parameters. Differences that remain: SQLite ignores
-accents (remove_diacritics), PostgreSQL does not (no unaccent extension);
-PostgreSQL drops English stop words ("the", "or"), SQLite keeps them.
+Both strings are bound parameters. A search may hold at most MAX_WORDS
+distinct words and MAX_CHARACTERS characters of them (SearchTooLongError
+past either): each word is one more pass over the index, and FTS5 takes
+time quadratic in the number of phrases (6,000 took 30 s).
 
-A title match outranks an abstract-only one: the title weighs ten times the
-abstract on both backends (bm25 column weights; ts_rank_cd weights, the
-title being weight class A and the abstract B). The rank is negated where
-needed so that lower is better, and is a deterministic double for the same
-query and data, fit for a pagination cursor.
+Differences that remain: SQLite ignores accents (remove_diacritics),
+PostgreSQL does not (no unaccent extension); PostgreSQL drops English stop
+words ("the", "or"), SQLite keeps them.
+
+Relevance is defined here, the same on both backends, rather than by either
+engine's scorer (bm25 and ts_rank_cd order the same papers differently):
+the more of the search's words a paper's title holds, the better; among
+equals, the shorter title (the tighter match, as bm25's length
+normalisation has it); then the paper id (the ordering's last key). The
+rank is one double, lower is better: minus the title's words plus its
+length in millionths, deterministic for the same query and data and fit
+for a pagination cursor.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
-from sqlalchemy import Double, Integer, Subquery, cast, column, func, literal_column, select, table
-from sqlalchemy.dialects.postgresql import REAL, TSQUERY, TSVECTOR
+from sqlalchemy import (
+    ColumnElement,
+    Double,
+    Integer,
+    String,
+    Subquery,
+    case,
+    cast,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    type_coerce,
+)
+from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.sql.elements import ColumnClause
-from sqlalchemy.sql.functions import Function
+from sqlalchemy.sql.selectable import ScalarSelect
 
 WORD = re.compile(r"[^\W_]+")
 
-TITLE_WEIGHT = 10.0
-ABSTRACT_WEIGHT = 1.0
-# ts_rank_cd weights in the order {D, C, B, A}; the title is A, the abstract B.
-TS_RANK_WEIGHTS = "'{0.1, 0.1, 0.1, 1.0}'::float4[]"
+MAX_WORDS = 32
+MAX_CHARACTERS = 500
+# Titles longer than this rank as this long, so that a length never outweighs a word.
+_LONGEST_TITLE = 999_999
 
-_fts = table("paper_search", column("rowid", Integer))
-# FTS5's hidden column named after the table: the left side of MATCH, the first argument of bm25.
+_fts = table("paper_search", column("rowid", Integer), column("title", String))
+# FTS5's hidden column named after the table: the left side of MATCH.
 _fts_table: ColumnClause[str] = literal_column("paper_search")
-_paper = table("paper", column("id", Integer), column("search_vector", TSVECTOR))
+_paper = table(
+    "paper", column("id", Integer), column("title", String), column("search_vector", TSVECTOR)
+)
+
+
+class SearchTooLongError(ValueError):
+    """Search text with more distinct words or characters than a search may hold."""
 
 
 def search_words(query: str) -> list[str]:
     """The words of a user's search text, in order; punctuation and symbols are dropped."""
     return WORD.findall(unicodedata.normalize("NFC", query))
+
+
+def search_terms(query: str) -> list[str]:
+    """The distinct words of a search (case ignored), each at its last place, within the limits.
+
+    Raises SearchTooLongError when they are more than MAX_WORDS words or MAX_CHARACTERS
+    characters (joined by spaces).
+    """
+    words = search_words(query)
+    last_place = {word.lower(): place for place, word in enumerate(words)}
+    terms = [word for place, word in enumerate(words) if last_place[word.lower()] == place]
+    characters = len(" ".join(terms))
+    if len(terms) > MAX_WORDS or characters > MAX_CHARACTERS:
+        raise SearchTooLongError(
+            f"Search text is too long: {len(terms)} distinct word{'' if len(terms) == 1 else 's'},"
+            f" {characters} characters;"
+            f" a search may hold at most {MAX_WORDS} words and {MAX_CHARACTERS} characters"
+            " (a repeated word counts once)."
+        )
+    return terms
 
 
 def fts5_query(words: list[str]) -> str:
@@ -68,28 +118,74 @@ def tsquery(words: list[str]) -> str:
 
 def paper_matches(query: str, *, dialect: str) -> Subquery | None:
     """Papers matching a user's search text: a subquery with columns paper_id and rank,
-    where a lower rank is a better match; None when the text has no searchable word."""
-    words = search_words(query)
-    if not words:
+    where a lower rank is a better match; None when the text has no searchable word.
+
+    Raises SearchTooLongError for text over the limits.
+    """
+    terms = search_terms(query)
+    if not terms:
         return None
     if dialect == "sqlite":
+        matched = _fts_table.bool_op("MATCH")(fts5_query(terms))
+        rank = _rank(_sqlite_title_hits(terms), _fts.c.title)
         return (
-            select(
-                _fts.c.rowid.label("paper_id"),
-                func.bm25(_fts_table, TITLE_WEIGHT, ABSTRACT_WEIGHT, type_=Double()).label("rank"),
-            )
+            select(_fts.c.rowid.label("paper_id"), rank.label("rank"))
             .select_from(_fts)
-            .where(_fts_table.bool_op("MATCH")(fts5_query(words)))
+            .where(matched)
             .subquery("paper_matches")
         )
     if dialect == "postgresql":
-        matched = func.to_tsquery(literal_column("'english'"), tsquery(words), type_=TSQUERY())
-        relevance: Function[float] = func.ts_rank_cd(
-            literal_column(TS_RANK_WEIGHTS), _paper.c.search_vector, matched, type_=REAL()
-        )
+        matched = _paper.c.search_vector.bool_op("@@")(_to_tsquery(tsquery(terms)))
+        rank = _rank(_postgresql_title_hits(terms), _paper.c.title)
         return (
-            select(_paper.c.id.label("paper_id"), cast(-relevance, Double()).label("rank"))
-            .where(_paper.c.search_vector.bool_op("@@")(matched))
+            select(_paper.c.id.label("paper_id"), rank.label("rank"))
+            .where(matched)
             .subquery("paper_matches")
         )
     raise ValueError(f"full-text search is not available on {dialect!r}")
+
+
+def _rank(title_hits: ColumnElement[int], title: ColumnClause[str]) -> ColumnElement[float]:
+    """Minus the words found in the title, plus the title's length in millionths.
+
+    Every step is double arithmetic on both backends, so both compute the same doubles.
+    """
+    length = func.length(title, type_=Integer())
+    capped = case((length > _LONGEST_TITLE, _LONGEST_TITLE), else_=length)
+    rank = cast(capped, Double()) / (_LONGEST_TITLE + 1) - cast(title_hits, Double())
+    return type_coerce(rank, Double())
+
+
+def _sqlite_title_hits(terms: list[str]) -> ColumnElement[int]:
+    """How many of the terms the title holds: one FTS5 search of the title column per term."""
+    last = len(terms) - 1
+    return _count_true(
+        _fts.c.rowid.in_(_fts5_title_search(term, prefix=place == last))
+        for place, term in enumerate(terms)
+    )
+
+
+def _fts5_title_search(term: str, *, prefix: bool) -> ScalarSelect[int]:
+    phrase = f'title : "{term}"' + ("*" if prefix else "")
+    # Not correlated: the inner paper_search is a search of its own.
+    matched = _fts_table.bool_op("MATCH")(phrase)
+    return select(_fts.c.rowid).where(matched).correlate(None).scalar_subquery()
+
+
+def _postgresql_title_hits(terms: list[str]) -> ColumnElement[int]:
+    """How many of the terms the title (the vector's weight class A) holds."""
+    title_vector = func.ts_filter(_paper.c.search_vector, literal_column("'{a}'"), type_=TSVECTOR())
+    last = len(terms) - 1
+    return _count_true(
+        title_vector.bool_op("@@")(_to_tsquery(tsquery([term]) if place == last else f"'{term}'"))
+        for place, term in enumerate(terms)
+    )
+
+
+def _count_true(conditions: Iterable[ColumnElement[bool]]) -> ColumnElement[int]:
+    ones = [case((condition, 1), else_=0) for condition in conditions]
+    return sum(ones[1:], ones[0])
+
+
+def _to_tsquery(text: str) -> ColumnElement[object]:
+    return func.to_tsquery(literal_column("'english'"), text, type_=TSQUERY())

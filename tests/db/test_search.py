@@ -22,7 +22,16 @@ from db.queries.pages import (
     parse_float,
     parse_int,
 )
-from db.queries.search import fts5_query, paper_matches, search_words, tsquery
+from db.queries.search import (
+    MAX_CHARACTERS,
+    MAX_WORDS,
+    SearchTooLongError,
+    fts5_query,
+    paper_matches,
+    search_terms,
+    search_words,
+    tsquery,
+)
 
 Hit = tuple[int, str, float]
 
@@ -120,6 +129,26 @@ def test_every_word_is_a_quoted_phrase_and_the_last_a_prefix() -> None:
     words = search_words('local "relight*ing" OR NEAR(')
     assert fts5_query(words) == '"local" "relight" "ing" "OR" "NEAR"*'
     assert tsquery(words) == "'local' & 'relight' & 'ing' & 'OR' & 'NEAR':*"
+
+
+def test_a_repeated_word_counts_once_at_its_last_place() -> None:
+    # The word being typed stays last, so it stays the prefix.
+    assert search_terms("a b A c b") == ["A", "c", "b"]
+    assert search_terms(" ".join(["a"] * 6000)) == ["a"]
+    assert search_terms("Relighting local relighting") == ["local", "relighting"]
+
+
+def test_searches_up_to_the_limits_are_accepted_and_past_them_refused() -> None:
+    words = [f"w{n}" for n in range(MAX_WORDS + 1)]
+    assert search_terms(" ".join(words[:MAX_WORDS])) == words[:MAX_WORDS]
+    assert search_terms(" ".join(words[:MAX_WORDS] * 100)) == words[:MAX_WORDS]
+    with pytest.raises(SearchTooLongError, match=r"^Search text is too long: 33 distinct words"):
+        search_terms(" ".join(words))
+    assert search_terms("x" * MAX_CHARACTERS) == ["x" * MAX_CHARACTERS]
+    with pytest.raises(SearchTooLongError, match="1 distinct word, 501 characters"):
+        search_terms("x" * (MAX_CHARACTERS + 1))
+    with pytest.raises(SearchTooLongError):
+        paper_matches("y" * (MAX_CHARACTERS + 1), dialect="sqlite")
 
 
 @pytest.mark.parametrize("query", ["", "   ", "!!!", '"*"', "-:()'", "_", "— … ·", "\t\n"])
