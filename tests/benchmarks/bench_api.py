@@ -1,28 +1,37 @@
-"""Requests per second and latency of the profile page and a leaderboard, beside a baseline.
+"""Requests per second and latency of the profile page and a leaderboard, beside two peers.
 
-    python -m tests.benchmarks.bench_api [--papers 200000] [--database sqlite|postgresql]
+    python -m tests.benchmarks.bench_api [--database sqlite|postgresql] [--papers 200000]
+        [--seconds 10] [--rounds 3] [--concurrency 1,8]
 
-Builds (once, cached under build/bench/) a generated corpus, starts our
-server and the hand-written baseline (tests/benchmarks/baseline_app.py)
-with one uvicorn worker each, and drives each with concurrent clients for a
-fixed time, one after the other. The figure that holds on a noisy machine
-is the ratio to the baseline measured in the same run.
+Builds (once, cached) a generated corpus: a SQLite file under build/bench/,
+or a PostgreSQL database named bench_<papers>_<researchers>_<seed> on the
+server of SCHOLARGRAPH_BENCH_POSTGRES_URL (default the local `test` one),
+kept between runs; drop it with `DROP DATABASE bench_200000_20000_1`.
+
+Serves it with one process per server: scholargraph and the hand-written
+baseline (tests/benchmarks/baseline_app.py) under uvicorn, and on
+PostgreSQL PostGraphile v5 too (tests/benchmarks/postgraphile; its extra
+schema postgraphile_bench is created in the benchmark database). Checks that
+every server gives the same answer, then drives them with wrk, alternated
+in rounds (A B C, A B C, ...) for each page and number of clients: the profile
+of a researcher with ~300 papers, of one with ~2,000, and the h-index
+leaderboard. The figure that holds on a noisy machine is the ratio between
+servers within one round; the median over rounds is printed.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
-import socket
 import statistics
 import subprocess
-import sys
-import time
-from collections.abc import Awaitable, Callable
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -33,49 +42,46 @@ from db.engine import create_engine
 from db.migrate import upgrade
 from db.tables import authorship, researcher
 from seeds.generate import generate_corpus
+from tests.benchmarks.pages import (
+    Ask,
+    leaderboard_asks,
+    profile_asks,
+    read_leaderboard,
+    read_profile,
+)
+from tests.benchmarks.servers import POSTGRAPHILE, Running, postgraphile_server, uvicorn_server
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "build" / "bench"
-PROFILE = """
-query Profile($slug: String!) {
-  researcher(slug: $slug) {
-    name
-    metrics { hIndex citationCount paperCount }
-    papers(first: 50) {
-      nodes {
-        title abstract publishedOn primaryCategory { code } citationCount hasCode
-        authors { position researcher { name } }
-      }
-    }
-  }
-}
-"""
-LEADERBOARD = """
-{ researchers(first: 20, orderBy: {field: H_INDEX, direction: DESC}) {
-    nodes { name metrics { hIndex paperCount citationCount } } } }
-"""
+WRK_SCRIPT = Path(__file__).with_name("wrk_request.lua")
+PROFILE_SIZES = (300, 2000)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Workload:
+    """One page as every server is asked for it, and how its answers are read (hashed by identity)."""
+
+    label: str
+    asks: dict[str, Ask]
+    read: Callable[[str, Any], Any]
 
 
 @dataclass(frozen=True, slots=True)
-class Result:
-    name: str
+class Sample:
+    """One server measured for one round: what wrk saw and the CPU the server spent."""
+
     requests: int
     seconds: float
-    latencies: list[float]
+    p50_ms: float
+    p99_ms: float
+    cpu_ms: float
 
-    def row(self) -> str:
-        ordered = sorted(self.latencies)
-        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-        return (
-            f"{self.name:28} {self.requests / self.seconds:9.1f} req/s"
-            f"   p50 {statistics.median(ordered) * 1000:7.1f} ms   p99 {p99 * 1000:7.1f} ms"
-        )
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    def cell(self) -> str:
+        return f"{self.rate:8.1f} {self.p50_ms:6.1f} {self.p99_ms:6.1f} {self.cpu_ms:6.2f}"
 
 
 def database_url(kind: str, papers: int, researchers: int, seed: int) -> str:
@@ -90,9 +96,12 @@ def database_url(kind: str, papers: int, researchers: int, seed: int) -> str:
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
+def libpq_url(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 async def create_database(server_url: str, name: str) -> None:
-    dsn = make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    connection = await asyncpg.connect(dsn)
+    connection = await asyncpg.connect(libpq_url(server_url))
     try:
         exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if not exists:
@@ -101,8 +110,17 @@ async def create_database(server_url: str, name: str) -> None:
         await connection.close()
 
 
-async def prepare(url: str, papers: int, researchers: int, seed: int) -> str:
-    """Generate the corpus unless it is there; the slug of a researcher with ~300 papers."""
+async def install_postgraphile_schema(url: str) -> None:
+    """The schema postgraphile_bench (idempotent): what PostGraphile needs beyond the tables."""
+    connection = await asyncpg.connect(libpq_url(url))
+    try:
+        await connection.execute((POSTGRAPHILE / "schema.sql").read_text())
+    finally:
+        await connection.close()
+
+
+async def prepare(url: str, papers: int, researchers: int, seed: int) -> list[tuple[str, int]]:
+    """Generate the corpus unless it is there; slug and paper count of the profiled researchers."""
     engine = create_engine(url)
     try:
         async with engine.begin() as connection:
@@ -112,132 +130,224 @@ async def prepare(url: str, papers: int, researchers: int, seed: int) -> str:
                 print(f"generating {papers:,} papers, {researchers:,} researchers ...", flush=True)
                 await generate_corpus(connection, papers=papers, researchers=researchers, seed=seed)
             count = func.count().label("n")
-            rows = await connection.execute(
-                select(researcher.c.slug, count)
-                .join(authorship, authorship.c.researcher_id == researcher.c.id)
-                .group_by(researcher.c.id, researcher.c.slug)
-                .order_by(func.abs(count - 300), researcher.c.id)
-                .limit(1)
-            )
-            slug, n = rows.one()
-            print(f"profile of {slug} ({n} papers)")
-            return str(slug)
+            chosen = []
+            for size in PROFILE_SIZES:
+                rows = await connection.execute(
+                    select(researcher.c.slug, count)
+                    .join(authorship, authorship.c.researcher_id == researcher.c.id)
+                    .group_by(researcher.c.id, researcher.c.slug)
+                    .order_by(func.abs(count - size), researcher.c.id)
+                    .limit(1)
+                )
+                slug, n = rows.one()
+                chosen.append((str(slug), int(n)))
+            return chosen
     finally:
         await engine.dispose()
 
 
-@contextmanager
-def server(app: str, url: str, port: int, *, factory: bool):
-    env = {
-        **os.environ,
-        "SCHOLARGRAPH_DATABASE_URL": url,
-        # Every client is 127.0.0.1: count as usual (the cost is part of the figure), never refuse.
-        "SCHOLARGRAPH_RATE_LIMIT_PER_ADDRESS": "1000000000/minute",
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        app,
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "--no-access-log",
+def workloads(profiles: list[tuple[str, int]]) -> list[Workload]:
+    pages = [
+        Workload(f"profile of {slug} ({n} papers)", profile_asks(slug), read_profile)
+        for slug, n in profiles
     ]
-    process = subprocess.Popen([*command, "--factory"] if factory else command, env=env, cwd=ROOT)
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    return [*pages, Workload("leaderboard by h-index", leaderboard_asks(), read_leaderboard)]
 
 
-async def drive(
-    name: str,
-    send: Callable[[httpx.AsyncClient], Awaitable[httpx.Response]],
-    *,
-    seconds: float,
-    concurrency: int,
-) -> Result:
-    latencies: list[float] = []
-
-    async def client_loop(client: httpx.AsyncClient, stop: float) -> None:
-        while time.monotonic() < stop:
-            start = time.perf_counter()
-            response = await send(client)
-            response.raise_for_status()
-            if b'"errors"' in response.content[:20]:
-                raise RuntimeError(response.text[:500])
-            latencies.append(time.perf_counter() - start)
-
-    limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
-        for _ in range(3):
-            await send(client)  # warm caches and pools
-        begun = time.monotonic()
-        stop = begun + seconds
-        await asyncio.gather(*(client_loop(client, stop) for _ in range(concurrency)))
-        elapsed = time.monotonic() - begun
-    return Result(name, len(latencies), elapsed, latencies)
+def check_answers(servers: list[Running], work: list[Workload]) -> None:
+    """Every server's answer equal in content to the first's, or stop here."""
+    with httpx.Client(timeout=120) as client:
+        for workload in work:
+            answers = {s.name: workload.read(s.name, fetch(client, s, workload)) for s in servers}
+            reference_name, reference = next(iter(answers.items()))
+            for name, answer in answers.items():
+                if answer != reference:
+                    where = first_difference(reference, answer, "")
+                    raise SystemExit(
+                        f"{workload.label}: {name} answers differently from {reference_name} "
+                        f"at {where}"
+                    )
+    print(f"answers checked: {len(work)} pages equal on {', '.join(s.name for s in servers)}")
 
 
-async def measure(
-    ours: str, base: str, slug: str, seconds: float, concurrency: int
-) -> list[Result]:
-    def graphql(
-        query: str, **variables: str
-    ) -> Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]:
-        return lambda c: c.post(f"{ours}/graphql", json={"query": query, "variables": variables})
+def fetch(client: httpx.Client, server: Running, workload: Workload) -> Any:
+    ask = workload.asks[server.name]
+    url = server.base_url + ask.path
+    response = client.get(url) if ask.body is None else client.post(url, json=ask.body)
+    response.raise_for_status()
+    return response.json()
 
-    def get(path: str) -> Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]:
-        return lambda c: c.get(f"{base}{path}")
 
-    plan = [
-        ("baseline profile", get(f"/profile/{slug}")),
-        ("graphql profile", graphql(PROFILE, slug=slug)),
-        ("baseline leaderboard", get("/leaderboard")),
-        ("graphql leaderboard", graphql(LEADERBOARD)),
+def first_difference(a: Any, b: Any, path: str) -> str:
+    if isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys():
+        key = next(k for k in a if a[k] != b[k])
+        return first_difference(a[key], b[key], f"{path}.{key}")
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        index = next(i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y)
+        return first_difference(a[index], b[index], f"{path}[{index}]")
+    return f"{path or 'the top'}: {a!r} != {b!r}"
+
+
+def run_wrk(server: Running, ask: Ask, body: Path | None, concurrency: int, seconds: int) -> Sample:
+    """Drive one server with wrk for `seconds`; what it served and the CPU it spent per request."""
+    command = ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds}s", "--timeout", "60s"]
+    command += ["-s", str(WRK_SCRIPT), server.base_url + ask.path]
+    if body is not None:
+        command += ["--", str(body)]
+    cpu_before = server.cpu_seconds()
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    cpu = server.cpu_seconds() - cpu_before
+    figures = json.loads(output.strip().splitlines()[-1])
+    if figures["errors"] or not figures["requests"]:
+        raise SystemExit(f"{server.name}: wrk saw errors or no answers:\n{output}")
+    return Sample(
+        requests=figures["requests"],
+        seconds=figures["duration_us"] / 1e6,
+        p50_ms=figures["p50_us"] / 1000,
+        p99_ms=figures["p99_us"] / 1000,
+        cpu_ms=cpu * 1000 / figures["requests"],
+    )
+
+
+def write_bodies(work: list[Workload]) -> dict[tuple[str, str], Path | None]:
+    """Each POST body in a file of its own, for wrk to send."""
+    folder = BUILD / "requests"
+    folder.mkdir(parents=True, exist_ok=True)
+    bodies: dict[tuple[str, str], Path | None] = {}
+    for index, workload in enumerate(work):
+        for name, ask in workload.asks.items():
+            if ask.body is None:
+                bodies[name, workload.label] = None
+                continue
+            path = folder / f"{name}-{index}.json"
+            path.write_text(json.dumps(ask.body))
+            bodies[name, workload.label] = path
+    return bodies
+
+
+Cell = tuple[Workload, int]
+
+
+def measure(
+    servers: list[Running], work: list[Workload], args: argparse.Namespace
+) -> dict[Cell, list[dict[str, Sample]]]:
+    """Rounds of every (page, clients) cell, the servers taking turns within each round."""
+    bodies = write_bodies(work)
+    cells = [(w, c) for w in work for c in args.concurrency]
+    if args.warmup:
+        for workload in work:
+            for s in servers:
+                ask = workload.asks[s.name]
+                run_wrk(s, ask, bodies[s.name, workload.label], max(args.concurrency), args.warmup)
+    results: dict[Cell, list[dict[str, Sample]]] = {cell: [] for cell in cells}
+    for number in range(1, args.rounds + 1):
+        for workload, clients in cells:
+            samples = {
+                s.name: run_wrk(
+                    s,
+                    workload.asks[s.name],
+                    bodies[s.name, workload.label],
+                    clients,
+                    args.seconds,
+                )
+                for s in servers
+            }
+            results[workload, clients].append(samples)
+            rates = "  ".join(f"{name} {sample.rate:.1f}/s" for name, sample in samples.items())
+            print(f"round {number}, {workload.label}, c={clients}: {rates}", flush=True)
+    return results
+
+
+def report(
+    servers: list[Running], results: dict[Cell, list[dict[str, Sample]]], heading: str
+) -> None:
+    names = [s.name for s in servers]
+    others = names[1:]
+    print(f"\n{heading}")
+    print("each server: req/s, p50 and p99 latency (ms), server CPU per request (ms)")
+    summary = []
+    for (workload, clients), rounds in results.items():
+        print(f"\n{workload.label}, {clients} client{'s' if clients > 1 else ''}")
+        print("round  " + "".join(f"{name:>30}" for name in names) + _ratio_header(others))
+        print("       " + f"{'req/s    p50    p99    cpu':>30}" * len(names))
+        ratios: dict[str, list[float]] = {other: [] for other in others}
+        for number, samples in enumerate(rounds, 1):
+            for other in others:
+                ratios[other].append(samples["scholargraph"].rate / samples[other].rate)
+            line = "".join(f"{samples[name].cell():>30}" for name in names)
+            print(f"{number:<7}{line}" + "".join(f"{ratios[o][-1]:>9.2f}" for o in others))
+        medians = {other: statistics.median(ratios[other]) for other in others}
+        pad = " " * (30 * len(names))
+        print(f"{'median':<7}{pad}" + "".join(f"{medians[o]:>9.2f}" for o in others))
+        summary.append((workload.label, clients, medians))
+    print("\nmedian per-round ratio of scholargraph's req/s to each peer's")
+    for label, clients, medians in summary:
+        figures = "  ".join(f"÷ {other} {value:.2f}" for other, value in medians.items())
+        print(f"  {label + f', c={clients}':48} {figures}")
+    memory = "  ".join(f"{s.name} {s.peak_memory_mb():.0f} MB" for s in servers)
+    print(f"peak resident memory: {memory}")
+
+
+def _ratio_header(others: list[str]) -> str:
+    short = {"postgraphile": "sg÷pg", "baseline": "sg÷base"}
+    return "".join(f"{short[o]:>9}" for o in others)
+
+
+def start_servers(stack: ExitStack, database: str, url: str) -> list[Running]:
+    """scholargraph first (ratios are its), then the peers, each one process."""
+    servers = [
+        stack.enter_context(uvicorn_server("scholargraph", "api.app:create_app", url, factory=True))
     ]
-    return [await drive(n, s, seconds=seconds, concurrency=concurrency) for n, s in plan]
+    if database == "postgresql":
+        servers.append(stack.enter_context(postgraphile_server(libpq_url(url))))
+    baseline = "tests.benchmarks.baseline_app:app"
+    servers.append(stack.enter_context(uvicorn_server("baseline", baseline, url, factory=False)))
+    return servers
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--papers", type=int, default=200_000)
-    parser.add_argument("--researchers", type=int, default=20_000)
+    parser.add_argument(
+        "--papers", type=int, default=200_000, help="corpus size; the large setting is 1000000"
+    )
+    parser.add_argument("--researchers", type=int, help="default: papers / 10")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--seconds", type=float, default=15.0)
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--seconds", type=int, default=10, help="per server per round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=2, help="seconds per server and page")
+    parser.add_argument(
+        "--concurrency",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[1, 8],
+        help="numbers of clients, comma-separated",
+    )
     args = parser.parse_args()
+    if args.researchers is None:
+        args.researchers = args.papers // 10
+    return args
+
+
+def main() -> None:
+    args = parse_args()
     url = database_url(args.database, args.papers, args.researchers, args.seed)
     upgrade(url)
-    slug = asyncio.run(prepare(url, args.papers, args.researchers, args.seed))
-    with (
-        server("api.app:create_app", url, free_port(), factory=True) as ours,
-        server("tests.benchmarks.baseline_app:app", url, free_port(), factory=False) as base,
-    ):
-        results = asyncio.run(measure(ours, base, slug, args.seconds, args.concurrency))
-    print(
-        f"\n{args.database}, {args.papers:,} papers, {args.concurrency} clients, "
-        f"{args.seconds:.0f} s each, one server worker"
-    )
-    for result in results:
-        print(result.row())
-    by_name = {r.name: r.requests / r.seconds for r in results}
-    for kind in ("profile", "leaderboard"):
-        ratio = by_name[f"graphql {kind}"] / by_name[f"baseline {kind}"]
-        print(f"graphql / baseline, {kind}: {ratio:.2f}")
+    profiles = asyncio.run(prepare(url, args.papers, args.researchers, args.seed))
+    if args.database == "postgresql":
+        asyncio.run(install_postgraphile_schema(url))
+    work = workloads(profiles)
+    with ExitStack() as stack:
+        servers = start_servers(stack, args.database, url)
+        check_answers(servers, work)
+        results = measure(servers, work, args)
+        report(
+            servers,
+            results,
+            f"{args.database}, {args.papers:,} papers, {args.researchers:,} researchers, "
+            f"{args.rounds} rounds of {args.seconds} s per server, one process each, wrk",
+        )
 
 
 if __name__ == "__main__":
