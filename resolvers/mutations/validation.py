@@ -17,6 +17,7 @@ from db.models import NAME_MAX_LENGTH, TITLE_MAX_LENGTH
 from db.names import name_key
 from resolvers.errors import InvalidArgumentError
 from resolvers.nodes import decode_id_of
+from resolvers.orcid import OrcidError, parse_orcid
 
 Path = tuple[str, ...]
 
@@ -37,7 +38,6 @@ _DOI_PREFIXES = (
 # Either may end in a version, vN.
 _ARXIV_NEW = re.compile(r"(?P<yymm>\d{2}(0[1-9]|1[0-2]))\.(?P<number>\d{4,5})(v[1-9]\d*)?")
 _ARXIV_OLD = re.compile(r"[a-z]+(-[a-z]+)*(\.[A-Z]{2})?/\d{2}(0[1-9]|1[0-2])\d{3}(v[1-9]\d*)?")
-_ORCID = re.compile(r"\d{4}-\d{4}-\d{4}-\d{3}[\dX]")
 _OPENALEX_AUTHOR = re.compile(r"A\d{1,30}")
 _SEMANTIC_SCHOLAR_AUTHOR = re.compile(r"\d{1,30}")
 _SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
@@ -182,19 +182,11 @@ def checked_url(url: str, path: Path, problems: Problems) -> str:
 
 def checked_orcid(orcid: str, path: Path, problems: Problems) -> str:
     """An ORCID iD (0000-0002-1825-0097), also accepted as an orcid.org address."""
-    clean = _without_prefix(orcid.strip(), ("https://orcid.org/", "http://orcid.org/")).upper()
-    if not _ORCID.fullmatch(clean) or _orcid_check_digit(clean[:-1]) != clean[-1]:
-        problems.invalid(path, f"{orcid!r} is not an ORCID iD (0000-0002-1825-0097).")
-    return clean
-
-
-def _orcid_check_digit(digits: str) -> str:
-    # ISO 7064 MOD 11-2, as ORCID computes it.
-    total = 0
-    for digit in digits.replace("-", ""):
-        total = (total + int(digit)) * 2
-    result = (12 - total % 11) % 11
-    return "X" if result == 10 else str(result)
+    try:
+        return parse_orcid(orcid)
+    except OrcidError as error:
+        problems.invalid(path, str(error))
+        return orcid.strip()
 
 
 def checked_openalex_author_id(value: str, path: Path, problems: Problems) -> str:

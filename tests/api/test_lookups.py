@@ -53,7 +53,7 @@ async def test_researcher_lookups_agree(seeded: GraphQLClient) -> None:
     "query",
     [
         '{ researcher(slug: "nobody") { id } }',
-        '{ researcher(orcid: "0000-0000-0000-0000") { id } }',
+        '{ researcher(orcid: "0000-0002-1825-0097") { id } }',  # well formed, not stored
         '{ paper(arxivId: "2210.07229") { id } }',
         '{ paper(doi: "10.1000/none") { id } }',
         '{ institution(slug: "nowhere") { id } }',

@@ -78,7 +78,8 @@ def test_orcid_check_digits_are_verified() -> None:
     assert _problems_of(checked_orcid, "0000-0002-1825-0097") == ("0000-0002-1825-0097", [])
     assert _problems_of(checked_orcid, "https://orcid.org/0000-0002-9079-593x")[1] == []
     assert _problems_of(checked_orcid, "0000-0002-1825-0098")[1] == [
-        "'0000-0002-1825-0098' is not an ORCID iD (0000-0002-1825-0097)."
+        "'0000-0002-1825-0098' is not an ORCID iD: its check digit (the last character) does"
+        " not match the other 15 digits, so one of them is probably mistyped."
     ]
 
 
