@@ -20,6 +20,8 @@ from resolvers.errors import InvalidArgumentError
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+# A refused cursor is quoted up to this many characters: a long one is not echoed whole.
+CURSOR_SHOWN = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +79,14 @@ def decode_cursor(cursor: str, ordering: Ordering) -> tuple[Any, ...]:
         return ordering.parse(values)
     # RecursionError: JSON nested deeper than the parser goes, which no cursor of ours is.
     except (binascii.Error, UnicodeDecodeError, ValueError, TypeError, RecursionError) as error:
-        raise InvalidArgumentError(f"Not a valid cursor: {cursor!r}.") from error
+        raise InvalidArgumentError(f"Not a valid cursor: {_shown(cursor)}.") from error
+
+
+def _shown(cursor: str) -> str:
+    """The cursor as an error may quote it: the start of a long one, and its length."""
+    if len(cursor) <= CURSOR_SHOWN:
+        return repr(cursor)
+    return f"{cursor[:CURSOR_SHOWN]!r}… ({len(cursor):,} characters)"
 
 
 def page_result(

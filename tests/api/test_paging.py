@@ -130,18 +130,34 @@ async def test_a_cursor_holding_a_key_no_column_holds_is_refused(
     real = (await seeded.data(PAGE, first=1, **variables))["papers"]["pageInfo"]["endCursor"]
     cursor = forged(real, index, value)
     message = await seeded.error(PAGE, first=1, after=cursor, **variables)
-    assert message == f"Not a valid cursor: {cursor!r}."
+    assert message == refusal_of(cursor)
 
 
 async def test_a_relevance_cursor_past_the_float_range_is_refused(seeded: GraphQLClient) -> None:
     real = (await seeded.data(SEARCH.replace("totalCount", "pageInfo { endCursor }")))["papers"]
     cursor = forged(real["pageInfo"]["endCursor"], 1, 10**400)
-    assert await seeded.error(SEARCH, after=cursor) == f"Not a valid cursor: {cursor!r}."
+    assert await seeded.error(SEARCH, after=cursor) == refusal_of(cursor)
 
 
 async def test_a_cursor_nested_deeper_than_json_parses_is_refused(seeded: GraphQLClient) -> None:
     cursor = base64.urlsafe_b64encode(b"[" * 5000 + b"]" * 5000).decode()
-    assert await seeded.error(PAGE, after=cursor) == f"Not a valid cursor: {cursor!r}."
+    assert await seeded.error(PAGE, after=cursor) == refusal_of(cursor)
+
+
+def refusal_of(cursor: str) -> str:
+    """The message for a refused cursor: all of a short one; the start and length of another."""
+    if len(cursor) <= 40:
+        return f"Not a valid cursor: {cursor!r}."
+    return f"Not a valid cursor: {cursor[:40]!r}… ({len(cursor):,} characters)."
+
+
+async def test_a_long_cursor_is_not_echoed_whole(seeded: GraphQLClient) -> None:
+    cursor = "A" * 80_000
+    assert await seeded.error(PAGE, after=cursor) == (
+        "Not a valid cursor: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'… (80,000 characters)."
+    )
+    exactly_40 = "B" * 40
+    assert await seeded.error(PAGE, after=exactly_40) == f"Not a valid cursor: '{exactly_40}'."
 
 
 async def test_nested_connections_page_too(seeded: GraphQLClient) -> None:
