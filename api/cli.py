@@ -74,6 +74,7 @@ def serve(
     flight finish, for at most SCHOLARGRAPH_SHUTDOWN_TIMEOUT_S seconds.
     """
     settings = get_settings()
+    _announce(host or settings.host, port or settings.port)
     uvicorn.run(
         "api.app:create_app",
         factory=True,
@@ -88,11 +89,31 @@ def serve(
     )
 
 
+def _announce(host: str, port: int) -> None:
+    """Where to point a browser, before uvicorn's own JSON lines start."""
+    shown = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(host, f"[{host}]" if ":" in host else host)
+    base = f"http://{shown}:{port}"
+    console.print(
+        f"scholargraph: open {base}/ in a browser once the server is running\n"
+        f"  {base}/                       the start page\n"
+        f"  {base}/researchers/david-bau  a profile page (the seed)\n"
+        f"  {base}/graphql                GraphiQL\n"
+        "logs follow as JSON lines; Ctrl-C stops the server",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create the database if needed and migrate it to the newest schema."""
-    upgrade(get_settings().database_url)
-    console.print("database is at the newest migration")
+    done = upgrade(get_settings().database_url)
+    if done.before == done.after:
+        console.print(f"database already at the newest migration ({done.after})")
+    elif done.before is None:
+        console.print(f"created the schema at revision {done.after}")
+    else:
+        console.print(f"upgraded the database from revision {done.before} to {done.after}")
 
 
 @db_app.command("refresh-indicators")

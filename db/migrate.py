@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
@@ -10,6 +12,8 @@ from alembic.runtime.environment import NameFilterParentNames, NameFilterType
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.engine import create_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -22,9 +26,29 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Migrate the database at `url`; a no-op when it is current. Runs its own event loop."""
+@dataclass(frozen=True, slots=True)
+class Upgrade:
+    """What `upgrade` did: the revision before (None: no schema yet) and after."""
+
+    before: str | None
+    after: str | None
+
+
+def upgrade(url: str, revision: str = "head") -> Upgrade:
+    """Migrate the database at `url`; a no-op when it is current. Runs its own event loops."""
+    before = asyncio.run(revision_at(url))
     command.upgrade(alembic_config(url), revision)
+    return Upgrade(before=before, after=asyncio.run(revision_at(url)))
+
+
+async def revision_at(url: str) -> str | None:
+    """The revision the database at `url` is at; None when it has no schema yet."""
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return await current_revision(connection)
+    finally:
+        await engine.dispose()
 
 
 def head_revision() -> str | None:
