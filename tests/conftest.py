@@ -8,17 +8,27 @@ Read-only tests share one seeded database per backend.
 PostgreSQL comes from SCHOLARGRAPH_TEST_POSTGRES_URL (default: the local
 server, database `test`). Without a server its tests skip, except under
 CI=true, where they fail: CI must exercise both databases.
+
+A run drops every database it created, failed tests or not. A run stopped by
+SIGTERM tears down as after Ctrl-C; one killed outright (SIGKILL, an OOM)
+cannot, so names carry the host and the process id (sg_test_<host>_<pid>_<n>)
+and the next run on the host drops those whose process is gone. Databases of
+runs still going, here or on other hosts, are left alone.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import os
+import re
 import shutil
-import uuid
+import signal
+import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from types import FrameType
 
 import asyncpg
 import pytest
@@ -46,50 +56,97 @@ BACKENDS = [
 ]
 
 
+HOST_TAG = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:6]
+
+
 class PostgresServer:
     """Creates and drops the databases of one test run on the configured server."""
 
     def __init__(self, url: str) -> None:
         self.url = make_url(url)
-        self.prefix = f"sg_test_{uuid.uuid4().hex[:8]}"
+        self.prefix = f"sg_test_{HOST_TAG}_{os.getpid()}"
         self.counter = itertools.count()
         self.created: list[str] = []
 
     def url_of(self, database: str) -> str:
         return self.url.set(database=database).render_as_string(hide_password=False)
 
-    def execute(self, sql: str) -> None:
-        async def run() -> None:
+    def execute(self, sql: str) -> list[str]:
+        """Runs one statement; the first column of the rows it returns."""
+
+        async def run() -> list[str]:
             dsn = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
             connection = await asyncpg.connect(dsn, timeout=5)
             try:
-                await connection.execute(sql)
+                return [row[0] for row in await connection.fetch(sql)]
             finally:
                 await connection.close()
 
-        asyncio.run(run())
+        return asyncio.run(run())
 
     def create_database(self, *, template: str | None = None) -> str:
         name = f"{self.prefix}_{next(self.counter)}"
         clause = f" TEMPLATE {template}" if template else ""
+        self.created.append(name)  # before creating: a half-done CREATE is dropped too
         self.execute(f"CREATE DATABASE {name}{clause}")
-        self.created.append(name)
         return name
 
     def drop_database(self, name: str) -> None:
         self.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    def drop_created(self) -> None:
+        """Drops every database of this run, trying each even when one fails."""
+        failures = []
+        for name in reversed(self.created):
+            try:
+                self.drop_database(name)
+            except (OSError, asyncpg.PostgresError) as error:
+                failures.append(f"{name}: {error}")
+        if failures:
+            raise RuntimeError(f"test databases left on the server: {'; '.join(failures)}")
+
+    def drop_orphans(self) -> list[str]:
+        """Drops the databases of earlier runs on this host whose process is gone."""
+        pattern = re.compile(rf"sg_test_{HOST_TAG}_(\d+)_\d+")
+        names = self.execute("SELECT datname FROM pg_database WHERE datname LIKE 'sg\\_test\\_%'")
+        orphans = [
+            name
+            for name in names
+            if (match := pattern.fullmatch(name)) and not process_is_running(int(match[1]))
+        ]
+        for name in orphans:
+            self.drop_database(name)
+        return orphans
+
+
+def process_is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def interrupt(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM as Ctrl-C: pytest then tears down, and the databases are dropped."""
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     server = PostgresServer(POSTGRES_URL)
     try:
-        server.execute("SELECT 1")
+        server.drop_orphans()
     except (OSError, asyncpg.PostgresError) as error:
         skip_or_fail(f"PostgreSQL at {server.url.render_as_string()} is not reachable: {error}")
-    yield server
-    for name in reversed(server.created):
-        server.drop_database(name)
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield server
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        server.drop_created()
 
 
 @pytest.fixture(scope="session")
