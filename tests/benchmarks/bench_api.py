@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import statistics
 import subprocess
 from collections.abc import Callable
@@ -57,9 +58,9 @@ WRK_SCRIPT = Path(__file__).with_name("wrk_request.lua")
 PROFILE_SIZES = (300, 2000)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False)  # hashed by identity: a key of the results
 class Workload:
-    """One page as every server is asked for it, and how its answers are read (hashed by identity)."""
+    """One page as every server is asked for it, and how its answers are read."""
 
     label: str
     asks: dict[str, Ask]
@@ -75,6 +76,7 @@ class Sample:
     p50_ms: float
     p99_ms: float
     cpu_ms: float
+    client_cpu_ms: float
 
     @property
     def rate(self) -> float:
@@ -194,9 +196,10 @@ def run_wrk(server: Running, ask: Ask, body: Path | None, concurrency: int, seco
     command += ["-s", str(WRK_SCRIPT), server.base_url + ask.path]
     if body is not None:
         command += ["--", str(body)]
-    cpu_before = server.cpu_seconds()
+    cpu_before, client_before = server.cpu_seconds(), _children_cpu_seconds()
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     cpu = server.cpu_seconds() - cpu_before
+    client_cpu = _children_cpu_seconds() - client_before
     figures = json.loads(output.strip().splitlines()[-1])
     if figures["errors"] or not figures["requests"]:
         raise SystemExit(f"{server.name}: wrk saw errors or no answers:\n{output}")
@@ -206,7 +209,14 @@ def run_wrk(server: Running, ask: Ask, body: Path | None, concurrency: int, seco
         p50_ms=figures["p50_us"] / 1000,
         p99_ms=figures["p99_us"] / 1000,
         cpu_ms=cpu * 1000 / figures["requests"],
+        client_cpu_ms=client_cpu * 1000 / figures["requests"],
     )
+
+
+def _children_cpu_seconds() -> float:
+    """CPU of the child processes waited for so far: the wrk runs (servers are waited at exit)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def write_bodies(work: list[Workload]) -> dict[tuple[str, str], Path | None]:
@@ -261,31 +271,47 @@ def measure(
 def report(
     servers: list[Running], results: dict[Cell, list[dict[str, Sample]]], heading: str
 ) -> None:
-    names = [s.name for s in servers]
-    others = names[1:]
     print(f"\n{heading}")
-    print("each server: req/s, p50 and p99 latency (ms), server CPU per request (ms)")
+    print("each server: req/s, p50 and p99 latency (ms), the server process's CPU per request (ms)")
+    names = [s.name for s in servers]
     summary = []
     for (workload, clients), rounds in results.items():
-        print(f"\n{workload.label}, {clients} client{'s' if clients > 1 else ''}")
-        print("round  " + "".join(f"{name:>30}" for name in names) + _ratio_header(others))
-        print("       " + f"{'req/s    p50    p99    cpu':>30}" * len(names))
-        ratios: dict[str, list[float]] = {other: [] for other in others}
-        for number, samples in enumerate(rounds, 1):
-            for other in others:
-                ratios[other].append(samples["scholargraph"].rate / samples[other].rate)
-            line = "".join(f"{samples[name].cell():>30}" for name in names)
-            print(f"{number:<7}{line}" + "".join(f"{ratios[o][-1]:>9.2f}" for o in others))
-        medians = {other: statistics.median(ratios[other]) for other in others}
-        pad = " " * (30 * len(names))
-        print(f"{'median':<7}{pad}" + "".join(f"{medians[o]:>9.2f}" for o in others))
-        summary.append((workload.label, clients, medians))
-    print("\nmedian per-round ratio of scholargraph's req/s to each peer's")
-    for label, clients, medians in summary:
-        figures = "  ".join(f"÷ {other} {value:.2f}" for other, value in medians.items())
-        print(f"  {label + f', c={clients}':48} {figures}")
+        title = f"{workload.label}, c={clients}"
+        summary.append((title, print_cell(title, names, rounds)))
+    print("\nmedians over rounds: scholargraph's req/s ÷ each peer's; CPU ms per request")
+    for label, (ratios, cpu) in summary:
+        figures = "  ".join(f"÷ {other} {value:5.2f}" for other, value in ratios.items())
+        cpus = "  ".join(f"{name} {value:.2f}" for name, value in cpu.items())
+        print(f"  {label:48} {figures}   cpu {cpus}")
+    samples = [x for rounds in results.values() for by_name in rounds for x in by_name.values()]
+    busiest = max(samples, key=lambda sample: sample.client_cpu_ms * sample.rate)
+    print(
+        f"wrk's own CPU: at most {busiest.client_cpu_ms * busiest.rate / 10:.0f}% of one core "
+        f"({busiest.client_cpu_ms:.3f} ms per request at {busiest.rate:.0f} req/s)"
+    )
     memory = "  ".join(f"{s.name} {s.peak_memory_mb():.0f} MB" for s in servers)
     print(f"peak resident memory: {memory}")
+
+
+def print_cell(
+    title: str, names: list[str], rounds: list[dict[str, Sample]]
+) -> tuple[dict[str, float], dict[str, float]]:
+    """One (page, clients) table, round by round; the median ratios and CPU per request."""
+    others = names[1:]
+    print(f"\n{title}")
+    print("round  " + "".join(f"{name:>30}" for name in names) + _ratio_header(others))
+    print("       " + f"{'req/s    p50    p99    cpu':>30}" * len(names))
+    ratios: dict[str, list[float]] = {other: [] for other in others}
+    for number, samples in enumerate(rounds, 1):
+        for other in others:
+            ratios[other].append(samples[names[0]].rate / samples[other].rate)
+        line = "".join(f"{samples[name].cell():>30}" for name in names)
+        print(f"{number:<7}{line}" + "".join(f"{ratios[o][-1]:>9.2f}" for o in others))
+    medians = {other: statistics.median(values) for other, values in ratios.items()}
+    pad = " " * (30 * len(names))
+    print(f"{'median':<7}{pad}" + "".join(f"{medians[o]:>9.2f}" for o in others))
+    cpu = {name: statistics.median(s[name].cpu_ms for s in rounds) for name in names}
+    return medians, cpu
 
 
 def _ratio_header(others: list[str]) -> str:
