@@ -13,6 +13,14 @@ NPM_TEST_TOOLS := $(patsubst %/package.json,%/node_modules/.package-lock.json,$(
 # below 3.3 and strawberry 3.3, so the generated client runs in a virtualenv apart.
 CODEGEN_VENV := .venv-codegen
 CODEGEN_STAMP := $(CODEGEN_VENV)/.installed
+# The reference profile page (/researchers/{slug}): an npm project built by Vite into dist/,
+# which the app serves (api/profile_page/__init__.py). Built again when a source changes.
+PROFILE_PAGE := api/profile_page
+PROFILE_PAGE_MODULES := $(PROFILE_PAGE)/node_modules/.package-lock.json
+PROFILE_PAGE_BUILD := $(PROFILE_PAGE)/dist/index.html
+PROFILE_PAGE_SOURCES := $(wildcard $(PROFILE_PAGE)/src/*.ts $(PROFILE_PAGE)/src/*.css) \
+	$(addprefix $(PROFILE_PAGE)/,index.html vite.config.ts codegen.ts tsconfig.json) \
+	schema.graphql tests/clients/operations/ProfilePage.graphql
 
 export SCHOLARGRAPH_PORT := $(PORT)
 
@@ -21,14 +29,14 @@ BENCH_ARGS ?=
 
 BENCH_IMPORT_ARGS ?=
 
-.PHONY: bench bench-import run test install lint fmt typecheck clean assets browser
+.PHONY: bench bench-import run test install lint fmt typecheck clean assets browser profile-page
 
-run: $(STAMP) $(GRAPHIQL_ASSETS)
+run: $(STAMP) $(GRAPHIQL_ASSETS) $(PROFILE_PAGE_BUILD)
 	$(BIN)/scholargraph db upgrade
 	$(BIN)/scholargraph seed --if-empty
 	$(BIN)/scholargraph serve --port $(PORT)
 
-test: $(STAMP) $(GRAPHIQL_ASSETS) $(NPM_TEST_TOOLS) $(CODEGEN_STAMP) browser
+test: $(STAMP) $(GRAPHIQL_ASSETS) $(PROFILE_PAGE_BUILD) $(NPM_TEST_TOOLS) $(CODEGEN_STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -56,6 +64,16 @@ assets: $(GRAPHIQL_ASSETS)
 $(GRAPHIQL_ASSETS): $(GRAPHIQL)/package.json $(GRAPHIQL)/package-lock.json
 	cd $(GRAPHIQL) && npm ci --no-audit --no-fund
 	touch $@
+
+# The profile page: npm ci from its lock file, then codegen, tsc and vite build (package.json).
+profile-page: $(PROFILE_PAGE_BUILD)
+
+$(PROFILE_PAGE_MODULES): $(PROFILE_PAGE)/package.json $(PROFILE_PAGE)/package-lock.json
+	cd $(PROFILE_PAGE) && npm ci --no-audit --no-fund
+	touch $@
+
+$(PROFILE_PAGE_BUILD): $(PROFILE_PAGE_MODULES) $(PROFILE_PAGE_SOURCES)
+	cd $(PROFILE_PAGE) && npm run --silent build
 
 # Debian's Chromium, which the browser tests (marker `browser`) drive headless.
 browser:

@@ -15,8 +15,10 @@ from starlette.routing import Route
 
 from api.graphiql import graphiql_routes
 from api.graphql import create_graphql_view
+from api.landing import landing_routes
 from api.middleware import RequestLog, cors
 from api.observability import Metrics, count_statements, metrics_page
+from api.profile_page import profile_page_routes
 from api.protection import BodySizeLimit, TimeLimit
 from api.ratelimit import RateLimit, RateLimiter
 from api.request_ids import RequestIds
@@ -60,6 +62,8 @@ def create_app(
         Route("/metrics", metrics_page, methods=["GET"]),
         Route("/graphql", create_graphql_view(settings)),
         *graphiql_routes(),
+        *landing_routes(),
+        *profile_page_routes(),
     ]
     metrics = Metrics()
     middleware = [

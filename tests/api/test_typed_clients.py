@@ -1,7 +1,8 @@
 """Typed clients generated from schema.graphql, run against the live server.
 
-The operations in tests/clients/operations/ (a profile page, a search ordered by enums, a
-mutation with an input type) go through two generators:
+The operations in tests/clients/operations/ (a profile page, the reference profile page's own
+query with its "load more" by cursor, a search ordered by enums, a mutation with an input type)
+go through two generators:
 
 - ariadne-codegen writes a Python client: pydantic models and one method per operation. It
   needs graphql-core below 3.3 and the project 3.3, so it and the client it writes run in a
@@ -73,7 +74,11 @@ EXPECTED_WRITE_REPORT = {
             {
                 "field": ["input", "orcid"],
                 "code": "INVALID",
-                "message": "'0000-0002-1825-0098' is not an ORCID iD (0000-0002-1825-0097).",
+                "message": (
+                    "'0000-0002-1825-0098' is not an ORCID iD: its check digit (the last"
+                    " character) does not match the other 15 digits, so one of them is"
+                    " probably mistyped."
+                ),
             }
         ],
     },
@@ -259,6 +264,33 @@ def summarize_profile(data: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
+def profile_page_plainly(base: str) -> dict[str, Any] | None:
+    """The report's view of the profile page's query and its next page, from plain JSON."""
+    document = operation("ProfilePage")
+    variables = {"slug": "david-bau", "first": 3, "coauthors": 3}
+    researcher = plain_request(base, document, variables)["researcher"]
+    if researcher is None:
+        return None
+    after = researcher["papers"]["pageInfo"]["endCursor"]
+    more = plain_request(base, document, {**variables, "after": after, "coauthors": 1})
+    metrics, reported = researcher["metrics"], researcher["reportedMetrics"]
+    figures = ("hIndex", "citationCount", "paperCount")
+    return {
+        "name": researcher["name"],
+        "computed": [metrics[figure] for figure in figures],
+        "reported": None if reported is None else [reported[figure] for figure in figures],
+        "papersByYear": [[each["year"], each["count"]] for each in metrics["papersByYear"]],
+        "citationsByYear": [[each["year"], each["count"]] for each in metrics["citationsByYear"]],
+        "categories": [[each["category"]["code"], each["count"]] for each in metrics["categories"]],
+        "titles": [edge["node"]["title"] for edge in researcher["papers"]["edges"]],
+        "moreTitles": [edge["node"]["title"] for edge in more["researcher"]["papers"]["edges"]],
+        "coauthors": [
+            [edge["node"]["slug"], edge["sharedPaperCount"]]
+            for edge in researcher["coauthors"]["edges"]
+        ],
+    }
+
+
 def read_plainly(base: str) -> dict[str, Any]:
     """What the read report must say, from plain requests with the same documents."""
     profile = plain_request(base, operation("ResearcherProfile"), {"slug": "david-bau", "first": 5})
@@ -273,6 +305,7 @@ def read_plainly(base: str) -> dict[str, Any]:
             "totalCount": found["totalCount"],
             "titles": [paper["title"] for paper in found["nodes"]],
         },
+        "page": profile_page_plainly(base),
     }
 
 
@@ -295,6 +328,19 @@ def assert_reads_david_bau(report: dict[str, Any], plainly: dict[str, Any]) -> N
     assert [title[0].casefold() for title in titles] == sorted(
         title[0].casefold() for title in titles
     )
+    page = report["page"]
+    assert (page["name"], page["computed"], page["reported"]) == (
+        "David Bau",
+        [0, 0, 50],
+        [55, 14869, 71],
+    )
+    # the page's first three papers are the profile's, and "load more" goes on from them
+    assert page["titles"] == [paper["title"] for paper in papers[:3]]
+    assert len(page["moreTitles"]) == 3
+    assert not set(page["titles"]) & set(page["moreTitles"])
+    assert sum(count for _, count in page["papersByYear"]) == 50
+    assert page["citationsByYear"] == []
+    assert page["coauthors"][0] == ["rohit-gandikota", 8]
 
 
 def create_write_token(url: str) -> str:

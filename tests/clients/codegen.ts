@@ -1,13 +1,13 @@
 // graphql-codegen: TypeScript types for the operations in operations/, generated from the
-// SDL the server exports. Run from this folder with SCHOLARGRAPH_CODEGEN_OUT naming the file
-// to write (tests/api/test_typed_clients.py points it into a temporary folder):
-//   SCHOLARGRAPH_CODEGEN_OUT=/tmp/ts/src/generated/graphql.ts npx graphql-codegen --config codegen.ts
+// SDL the server exports. Run from this folder; it writes typescript/generated/graphql.ts,
+// the file typescript/report.ts imports (as ./generated/graphql.js), unless
+// SCHOLARGRAPH_CODEGEN_OUT names another (tests/api/test_typed_clients.py points it into a
+// temporary folder). The README's recipe:
+//   npm ci && npx graphql-codegen --config codegen.ts && npx tsc -p tsconfig.json
+//   node dist/report.js read http://127.0.0.1:8000/graphql
 import type { CodegenConfig } from "@graphql-codegen/cli";
 
-const out = process.env.SCHOLARGRAPH_CODEGEN_OUT;
-if (!out) {
-  throw new Error("set SCHOLARGRAPH_CODEGEN_OUT to the .ts file to generate");
-}
+const out = process.env.SCHOLARGRAPH_CODEGEN_OUT || "typescript/generated/graphql.ts";
 
 const config: CodegenConfig = {
   schema: "../../schema.graphql",

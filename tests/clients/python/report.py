@@ -59,6 +59,32 @@ def summarize_profile(result: ResearcherProfile) -> dict[str, Any] | None:
     }
 
 
+def profile_page(client: ScholargraphClient) -> dict[str, Any] | None:
+    """The profile page's query (api/profile_page/), then its "load more" by cursor."""
+    researcher = client.profile_page(slug="david-bau", first=3, coauthors=3).researcher
+    if researcher is None:
+        return None
+    more = client.profile_page(
+        slug="david-bau", first=3, after=researcher.papers.page_info.end_cursor, coauthors=1
+    ).researcher
+    metrics, reported = researcher.metrics, researcher.reported_metrics
+    return {
+        "name": researcher.name,
+        "computed": [metrics.h_index, metrics.citation_count, metrics.paper_count],
+        "reported": None
+        if reported is None
+        else [reported.h_index, reported.citation_count, reported.paper_count],
+        "papersByYear": [[each.year, each.count] for each in metrics.papers_by_year],
+        "citationsByYear": [[each.year, each.count] for each in metrics.citations_by_year],
+        "categories": [[each.category.code, each.count] for each in metrics.categories],
+        "titles": [edge.node.title for edge in researcher.papers.edges],
+        "moreTitles": [] if more is None else [edge.node.title for edge in more.papers.edges],
+        "coauthors": [
+            [edge.node.slug, edge.shared_paper_count] for edge in researcher.coauthors.edges
+        ],
+    }
+
+
 def read(client: ScholargraphClient) -> dict[str, Any]:
     profile = client.researcher_profile(slug="david-bau", first=5)
     order = PaperOrder(field=PaperOrderField.TITLE, direction=OrderDirection.ASC)
@@ -71,6 +97,7 @@ def read(client: ScholargraphClient) -> dict[str, Any]:
             "totalCount": found.total_count,
             "titles": [paper.title for paper in found.nodes],
         },
+        "page": profile_page(client),
         # What pydantic made of the JSON: generated models, and the Date scalar as a date.
         "pythonTypes": {
             "result": type(profile).__name__,

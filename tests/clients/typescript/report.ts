@@ -5,9 +5,11 @@
 //   node dist/report.js write URL TOKEN
 import {
   CreateResearcherDocument,
+  ProfilePageDocument,
   ResearcherProfileDocument,
   SearchPapersDocument,
   type CreateResearcherInput,
+  type ProfilePageQuery,
   type ResearcherProfileQuery,
   type TypedDocumentString,
 } from "./generated/graphql.js";
@@ -77,6 +79,37 @@ function summarizeProfile(result: ResearcherProfileQuery) {
   };
 }
 
+/** The profile page's query (api/profile_page/), then its "load more": the next page by cursor. */
+async function profilePage(url: string) {
+  const first: ProfilePageQuery = await execute(url, ProfilePageDocument, {
+    slug: "david-bau",
+    first: 3,
+    coauthors: 3,
+  });
+  const researcher = first.researcher;
+  if (researcher === null) {
+    return null;
+  }
+  const more = await execute(url, ProfilePageDocument, {
+    slug: "david-bau",
+    first: 3,
+    after: researcher.papers.pageInfo.endCursor,
+    coauthors: 1,
+  });
+  const { metrics, reportedMetrics: reported } = researcher;
+  return {
+    name: researcher.name,
+    computed: [metrics.hIndex, metrics.citationCount, metrics.paperCount],
+    reported: reported && [reported.hIndex, reported.citationCount, reported.paperCount],
+    papersByYear: metrics.papersByYear.map(({ year, count }) => [year, count]),
+    citationsByYear: metrics.citationsByYear.map(({ year, count }) => [year, count]),
+    categories: metrics.categories.map(({ category, count }) => [category.code, count]),
+    titles: researcher.papers.edges.map(({ node }) => node.title),
+    moreTitles: (more.researcher?.papers.edges ?? []).map(({ node }) => node.title),
+    coauthors: researcher.coauthors.edges.map((edge) => [edge.node.slug, edge.sharedPaperCount]),
+  };
+}
+
 async function read(url: string) {
   const profile = await execute(url, ResearcherProfileDocument, { slug: "david-bau", first: 5 });
   const unknown = await execute(url, ResearcherProfileDocument, {
@@ -92,6 +125,7 @@ async function read(url: string) {
     profile: summarizeProfile(profile),
     unknown: summarizeProfile(unknown),
     search: { totalCount: papers.totalCount, titles: papers.nodes.map((paper) => paper.title) },
+    page: await profilePage(url),
   };
 }
 
