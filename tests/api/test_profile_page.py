@@ -11,6 +11,7 @@ screenshots at desktop and 390-px width under build/screenshots/ for a person to
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -105,6 +106,44 @@ async def test_without_a_build_the_page_and_assets_answer_503(
         NOT_BUILT == "The profile page is not built; run make profile-page (make run builds it too)"
     )
     assert (await http.get("/health")).status_code == 200
+
+
+BUILD_STEP = "cd api/profile_page && npm run --silent build"
+
+
+def make_dry_run(*args: str) -> list[str]:
+    """The commands `make -n` says it would run, in order."""
+    done = subprocess.run(
+        ["make", "--no-print-directory", "-n", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+@pytest.mark.parametrize(("target", "then"), [("run", "db upgrade"), ("test", "pytest")])
+def test_make_builds_a_missing_page_first(tmp_path: Path, target: str, then: str) -> None:
+    commands = make_dry_run(target, f"PROFILE_PAGE_BUILD={tmp_path}/dist/index.html")
+    assert BUILD_STEP in commands
+    later = next(i for i, command in enumerate(commands) if then in command)
+    assert commands.index(BUILD_STEP) < later
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        "api/profile_page/src/main.ts",
+        "api/profile_page/index.html",
+        "schema.graphql",
+        "tests/clients/operations/ProfilePage.graphql",
+    ],
+)
+def test_make_builds_the_page_again_when_a_source_changes(built: None, changed: str) -> None:
+    assert BUILD_STEP in make_dry_run("run", "--what-if", changed)
 
 
 # --- In Chromium -------------------------------------------------------------------------
