@@ -15,16 +15,19 @@ from typing import Any
 from seeds.records import (
     AuthorRecord,
     AuthorRef,
+    InstitutionRef,
     RecordError,
     Reported,
     WorkRecord,
     count_or_none,
     date_or_none,
+    number_or_none,
 )
 
 SOURCE = "openalex"
 ARXIV_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/([a-z\-]+/\d{7}|\d{4}\.\d{4,5})", re.IGNORECASE)
 ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(.+)$", re.IGNORECASE)
+DOI_PREFIX = re.compile(r"^(https?://(dx\.)?doi\.org/|doi:)", re.IGNORECASE)
 
 
 def short_id(value: Any) -> str | None:
@@ -37,7 +40,7 @@ def short_id(value: Any) -> str | None:
 def clean_doi(value: Any) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
-    doi = re.sub(r"^(https?://(dx\.)?doi\.org/|doi:)", "", value.strip(), flags=re.IGNORECASE)
+    doi = DOI_PREFIX.sub("", value.strip())
     return doi.lower()
 
 
@@ -79,20 +82,42 @@ def author_from_openalex(record: dict[str, Any]) -> AuthorRecord:
     if not openalex_id or not isinstance(name, str) or not name.strip():
         raise RecordError("an OpenAlex author needs an id and a display_name")
     stats = record.get("summary_stats") or {}
-    institutions = [i.get("display_name") for i in record.get("last_known_institutions") or []]
+    # Authors updated before 2023 carry one last_known_institution instead of a list.
+    institutions = record.get("last_known_institutions") or [
+        i for i in [record.get("last_known_institution")] if i
+    ]
     return AuthorRecord(
         name=name.strip(),
         aliases=tuple(a for a in record.get("display_name_alternatives") or [] if a != name),
         openalex_id=openalex_id,
         orcid=clean_orcid(record.get("orcid") or (record.get("ids") or {}).get("orcid")),
-        institutions=tuple(i for i in institutions if isinstance(i, str) and i),
+        institutions=institution_refs(institutions),
         reported=Reported(
             source=SOURCE,
             h_index=count_or_none(stats.get("h_index")),
             citation_count=count_or_none(record.get("cited_by_count")),
             paper_count=count_or_none(record.get("works_count")),
+            i10_index=count_or_none(stats.get("i10_index")),
+            two_year_mean_citedness=number_or_none(stats.get("2yr_mean_citedness")),
+            captured_on=date_or_none(record.get("updated_date")),
         ),
     )
+
+
+def institution_refs(institutions: Any) -> tuple[InstitutionRef, ...]:
+    """Dehydrated OpenAlex institutions: display name, OpenAlex id and ROR id."""
+    refs = []
+    for item in institutions or []:
+        name = item.get("display_name") if isinstance(item, dict) else None
+        if isinstance(name, str) and name.strip():
+            refs.append(
+                InstitutionRef(
+                    name=" ".join(name.split()),
+                    openalex_id=short_id(item.get("id")),
+                    ror=short_id(item.get("ror")),
+                )
+            )
+    return tuple(refs)
 
 
 def abstract_text(inverted: Any) -> str | None:
@@ -110,7 +135,6 @@ def _authors(authorships: list[Any]) -> list[AuthorRef]:
         name = author.get("display_name") or authorship.get("raw_author_name")
         if not isinstance(name, str) or not name.strip():
             continue
-        institutions = [i.get("display_name") for i in authorship.get("institutions") or []]
         authors.append(
             AuthorRef(
                 name=name.strip(),
@@ -118,7 +142,7 @@ def _authors(authorships: list[Any]) -> list[AuthorRef]:
                 position=place,
                 openalex_id=short_id(author.get("id")),
                 orcid=clean_orcid(author.get("orcid")),
-                institutions=tuple(i for i in institutions if isinstance(i, str) and i),
+                institutions=institution_refs(authorship.get("institutions")),
             )
         )
     return authors

@@ -12,6 +12,15 @@ from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
+class InstitutionRef:
+    """An institution as a source names it: its display name, and its ids when given."""
+
+    name: str
+    openalex_id: str | None = None
+    ror: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AuthorRef:
     """An author as a work names them."""
 
@@ -21,7 +30,12 @@ class AuthorRef:
     openalex_id: str | None = None
     semantic_scholar_id: str | None = None
     orcid: str | None = None
-    institutions: tuple[str, ...] = ()  # display names
+    institutions: tuple[InstitutionRef, ...] = ()
+
+    @property
+    def has_id(self) -> bool:
+        """True when the source identifies the author (else only the name is known)."""
+        return bool(self.openalex_id or self.semantic_scholar_id or self.orcid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +61,10 @@ class Reported:
     h_index: int | None = None
     citation_count: int | None = None
     paper_count: int | None = None
+    i10_index: int | None = None
+    two_year_mean_citedness: float | None = None
+    # The day the source last updated the record, when it says.
+    captured_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +75,7 @@ class AuthorRecord:
     semantic_scholar_id: str | None = None
     orcid: str | None = None
     homepage: str | None = None
-    institutions: tuple[str, ...] = ()
+    institutions: tuple[InstitutionRef, ...] = ()
     reported: Reported | None = None
     # Semantic Scholar's author response nests the author's papers.
     works: tuple[WorkRecord, ...] = field(default=())
@@ -78,8 +96,15 @@ def count_or_none(value: Any) -> int | None:
 
 
 def date_or_none(value: Any) -> date | None:
-    """An ISO date from JSON, else None (sources leave dates out or null)."""
+    """An ISO date (or the date of an ISO timestamp) from JSON, else None."""
     try:
-        return date.fromisoformat(value) if isinstance(value, str) else None
+        return date.fromisoformat(value[:10]) if isinstance(value, str) else None
     except ValueError:
         return None
+
+
+def number_or_none(value: Any) -> float | None:
+    """A JSON value that is a finite non-negative number, else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if 0 <= value < float("inf") else None

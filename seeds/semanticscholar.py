@@ -15,6 +15,7 @@ from seeds.openalex import clean_doi
 from seeds.records import (
     AuthorRecord,
     AuthorRef,
+    InstitutionRef,
     RecordError,
     Reported,
     WorkRecord,
@@ -77,7 +78,11 @@ def author_from_s2(record: dict[str, Any]) -> AuthorRecord:
         semantic_scholar_id=author_id,
         orcid=orcid,
         homepage=record.get("homepage") if isinstance(record.get("homepage"), str) else None,
-        institutions=tuple(a for a in record.get("affiliations") or [] if isinstance(a, str) and a),
+        institutions=tuple(
+            InstitutionRef(name=a.strip())
+            for a in record.get("affiliations") or []
+            if isinstance(a, str) and a.strip()
+        ),
         reported=Reported(
             source=SOURCE,
             h_index=count_or_none(record.get("hIndex")),

@@ -1,18 +1,28 @@
-"""Works per second importing a generated OpenAlex file, on SQLite and on PostgreSQL.
+"""Works per second and peak memory importing a generated OpenAlex file, on SQLite and PostgreSQL.
 
-    python -m tests.benchmarks.bench_import [--works 100000]
+    python -m tests.benchmarks.bench_import [--works 100000] [--database sqlite|postgresql|both]
 
 Writes the file once under build/bench/, then imports it into a fresh,
 migrated database of each kind with the same code as `scholargraph import
-openalex`, and prints the rate and the summary.
+openalex`, each import in a process of its own so that its peak resident
+memory is its own. The PostgreSQL server is the one `make bench` uses
+(SCHOLARGRAPH_BENCH_POSTGRES_URL, default the local server); the databases
+made here are dropped at the end, whatever happens.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import resource
+import subprocess
+import sys
 import time
 from pathlib import Path
+
+import asyncpg
+from sqlalchemy.engine import make_url
 
 from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade
@@ -20,12 +30,25 @@ from seeds.importer import import_records, parsed
 from seeds.jsonrecords import read_records
 from seeds.openalex import work_from_openalex
 from seeds.openalex_fixture import write_works
-from tests.benchmarks.bench_api import BUILD, create_database
-
-POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+from tests.benchmarks.bench_api import BUILD, create_database, libpq_url
 
 
-async def run(url: str, path: Path) -> tuple[float, str]:
+def server_url() -> str:
+    return os.environ.get(
+        "SCHOLARGRAPH_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+    )
+
+
+async def drop_database(name: str) -> None:
+    connection = await asyncpg.connect(libpq_url(server_url()))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+async def run(url: str, path: Path) -> None:
+    """Import the file into the database at `url`; print the rate, the summary and peak memory."""
     engine = create_engine(url)
     try:
         started = time.perf_counter()
@@ -36,7 +59,13 @@ async def run(url: str, path: Path) -> tuple[float, str]:
     finally:
         await engine.dispose()
     done = summary.created + summary.updated + summary.unchanged
-    return done / elapsed, f"{summary.created} created, {summary.skipped} skipped, {elapsed:.1f} s"
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"{make_url(url).get_backend_name():11} {done:,} works: {done / elapsed:8.0f} works/s"
+        f"   peak RSS {peak_mb:5.0f} MB   ({summary.created} created, {summary.updated} updated,"
+        f" {summary.unchanged} unchanged, {summary.skipped} skipped, {elapsed:.1f} s)",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -44,22 +73,37 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--works", type=int, default=100_000)
+    parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--into", help=argparse.SUPPRESS)  # the child process: import into URL
     args = parser.parse_args()
     BUILD.mkdir(parents=True, exist_ok=True)
     path = BUILD / f"openalex-{args.works}.jsonl.gz"
+    if args.into:
+        asyncio.run(run(args.into, path))
+        return
     if not path.exists():
+        print(f"writing {args.works:,} generated works to {path} ...", flush=True)
         write_works(path, args.works, seed=1)
     stamp = int(time.time())
-    sqlite = BUILD / f"import-{stamp}.db"
-    targets = {"sqlite": f"sqlite+aiosqlite:///{sqlite}"}
-    name = f"bench_import_{stamp}"
-    asyncio.run(create_database(POSTGRES, name))
-    targets["postgresql"] = POSTGRES.rsplit("/", 1)[0] + f"/{name}"
-    for kind, url in targets.items():
-        upgrade(url)
-        rate, summary = asyncio.run(run(url, path))
-        print(f"{kind:11} {args.works:,} works: {rate:8.0f} works/s  ({summary})", flush=True)
-    sqlite.unlink(missing_ok=True)
+    kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
+    for kind in kinds:
+        name = f"bench_import_{stamp}"
+        if kind == "sqlite":
+            sqlite = BUILD / f"{name}.db"
+            url = f"sqlite+aiosqlite:///{sqlite}"
+        else:
+            asyncio.run(create_database(server_url(), name))
+            url = make_url(server_url()).set(database=name).render_as_string(hide_password=False)
+        try:
+            upgrade(url)
+            command = [sys.executable, "-m", "tests.benchmarks.bench_import", "--into", url]
+            subprocess.run([*command, "--works", str(args.works)], check=True)
+        finally:
+            if kind == "sqlite":
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{sqlite}{suffix}").unlink(missing_ok=True)
+            else:
+                asyncio.run(drop_database(name))
 
 
 if __name__ == "__main__":

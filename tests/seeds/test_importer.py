@@ -16,6 +16,7 @@ from resolvers import metrics
 from seeds.importer import StrictImportError, import_records, parsed
 from seeds.jsonrecords import read_records
 from seeds.openalex import abstract_text, author_from_openalex, work_from_openalex
+from seeds.records import InstitutionRef
 from seeds.seed import seed_database
 from seeds.semanticscholar import author_from_s2, is_author_record, work_from_s2
 from tests.api.conftest import open_client
@@ -49,7 +50,9 @@ def test_an_openalex_work_maps_every_field_we_read() -> None:
     assert work.counts_by_year == ((2022, 12), (2023, 60), (2024, 150), (2025, 90))
     first, *_, last = work.authors
     assert (first.name, first.position, first.openalex_id) == ("Kevin Meng", 1, "A5030817329")
-    assert first.institutions == ("Massachusetts Institute of Technology",)
+    assert first.institutions == (
+        InstitutionRef("Massachusetts Institute of Technology", "I63966007", "042nb2s44"),
+    )
     assert (last.name, last.position, last.orcid) == ("David Bau", 5, "0000-0003-1744-6765")
 
 
@@ -75,7 +78,7 @@ def test_an_openalex_author_keeps_its_summary_as_reported_metrics() -> None:
     author = author_from_openalex(openalex_lines("authors.jsonl")[0])
     assert (author.openalex_id, author.orcid) == ("A5023888391", "0000-0003-1744-6765")
     assert author.aliases == ("D. Bau", "Bau, David")
-    assert author.institutions == ("Northeastern University",)
+    assert [i.name for i in author.institutions] == ["Northeastern University"]
     assert author.reported is not None
     assert (author.reported.source, author.reported.h_index, author.reported.paper_count) == (
         "openalex",

@@ -1,0 +1,383 @@
+"""Statements for writing many rows at once: the importers' prefetches, inserts and updates.
+
+An import writes thousands of rows per transaction. Each helper here is one
+statement (or one executemany) for the whole batch, whatever its size, so a
+batch costs a handful of round trips rather than a few per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Table, bindparam, delete, func, literal, or_, select, text, union, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
+
+from db.tables import (
+    AnyRow,
+    authorship,
+    authorship_institution,
+    citation_year,
+    institution,
+    paper,
+    paper_institution,
+    researcher,
+    researcher_alias,
+    unlinked_author,
+)
+
+# Suffixes tried per round when a slug is taken: -2 .. -9, then -10 .. -49, and so on.
+_SLUG_WINDOWS = ((2, 10), (10, 50), (50, 250), (250, 1250), (1250, 100_000))
+
+PAPER_KEYS = ("id", "openalex_id", "semantic_scholar_id", "arxiv_id", "doi", "title_key", "year")
+PAPER_FILLED = ("abstract", "published_on", "citation_count")
+
+
+async def _rows_matching(
+    connection: AsyncConnection,
+    columns: Sequence[ColumnElement[Any]],
+    pairs: Iterable[tuple[ColumnElement[Any], Iterable[Any]]],
+) -> Sequence[AnyRow]:
+    """The rows whose `column` holds one of its values, for any (column, values) pair, by id.
+
+    SQLite: column IN (...) OR column IN (...), each looked up in its index.
+    PostgreSQL: a UNION of joins to unnest(array): each list is one parameter,
+    so the statement is prepared once, and the planner drives the lookups from
+    the short list whatever it believes of a table still being filled.
+    """
+    wanted = [(column, ordered) for column, values in pairs if (ordered := sorted(set(values)))]
+    if not wanted:
+        return []
+    if connection.dialect.name != "postgresql":
+        condition = or_(*(column.in_(values) for column, values in wanted))
+        return (await connection.execute(select(*columns).where(condition))).all()
+    selects = []
+    for column, values in wanted:
+        given = (
+            func.unnest(literal(values, ARRAY(column.type))).table_valued("value").render_derived()
+        )
+        selects.append(select(*columns).join_from(column.table, given, column == given.c.value))
+    rows = (await connection.execute(union(*selects))).all()
+    return sorted(rows, key=lambda row: row[0])
+
+
+async def papers_matching(
+    connection: AsyncConnection,
+    *,
+    openalex_ids: Iterable[str],
+    semantic_scholar_ids: Iterable[str],
+    arxiv_ids: Iterable[str],
+    dois: Iterable[str],
+    title_keys: Iterable[str],
+) -> Sequence[AnyRow]:
+    """Every paper that holds one of these ids or titles, in one statement."""
+    return await _rows_matching(
+        connection,
+        [paper.c[name] for name in (*PAPER_KEYS, *PAPER_FILLED)],
+        (
+            (paper.c.openalex_id, openalex_ids),
+            (paper.c.semantic_scholar_id, semantic_scholar_ids),
+            (paper.c.arxiv_id, arxiv_ids),
+            (paper.c.doi, dois),
+            (paper.c.title_key, title_keys),
+        ),
+    )
+
+
+async def researchers_matching(
+    connection: AsyncConnection,
+    *,
+    openalex_ids: Iterable[str],
+    semantic_scholar_ids: Iterable[str],
+    orcids: Iterable[str],
+    name_keys: Iterable[str],
+) -> tuple[Sequence[AnyRow], Sequence[AnyRow]]:
+    """Researchers holding these ids or name keys (by name or alias), oldest first; the aliases."""
+    keys = sorted(set(name_keys))
+    aliases = await _rows_matching(
+        connection,
+        [researcher_alias.c.id, researcher_alias.c.researcher_id, researcher_alias.c.alias_key],
+        [(researcher_alias.c.alias_key, keys)],
+    )
+    people = await _rows_matching(
+        connection,
+        [
+            researcher.c.id,
+            researcher.c.name_key,
+            researcher.c.openalex_id,
+            researcher.c.semantic_scholar_id,
+            researcher.c.orcid,
+            researcher.c.homepage,
+        ],
+        (
+            (researcher.c.openalex_id, openalex_ids),
+            (researcher.c.semantic_scholar_id, semantic_scholar_ids),
+            (researcher.c.orcid, orcids),
+            (researcher.c.name_key, keys),
+            (researcher.c.id, [row.researcher_id for row in aliases]),
+        ),
+    )
+    return people, aliases
+
+
+async def institutions_matching(
+    connection: AsyncConnection,
+    *,
+    openalex_ids: Iterable[str],
+    rors: Iterable[str],
+    name_keys: Iterable[str],
+    slugs: Iterable[str],
+) -> Sequence[AnyRow]:
+    return await _rows_matching(
+        connection,
+        list(institution.columns),
+        (
+            (institution.c.openalex_id, openalex_ids),
+            (institution.c.ror, rors),
+            (institution.c.name_key, name_keys),
+            (institution.c.slug, slugs),
+        ),
+    )
+
+
+async def free_slugs(connection: AsyncConnection, table: Table, bases: Sequence[str]) -> list[str]:
+    """A slug per base, in order, none taken in `table` nor given twice: base, base-2, base-3 ..."""
+    wanted: dict[str, int] = {}
+    for base in bases:
+        wanted[base] = wanted.get(base, 0) + 1
+    found: dict[str, list[str]] = {base: [] for base in wanted}
+    candidates = {base: [base] for base in wanted}
+    for low, high in ((0, 0), *_SLUG_WINDOWS):
+        if low:
+            candidates = {
+                base: [f"{base}-{n}" for n in range(low, high)]
+                for base in wanted
+                if len(found[base]) < wanted[base]
+            }
+        if not candidates:
+            break
+        every = [slug for slugs in candidates.values() for slug in slugs]
+        taken: set[str] = set()
+        for start in range(0, len(every), 1000):
+            chunk = every[start : start + 1000]
+            statement = select(table.c.slug).where(table.c.slug.in_(chunk))
+            taken.update((await connection.execute(statement)).scalars())
+        for base, slugs in candidates.items():
+            free = [slug for slug in slugs if slug not in taken]
+            found[base].extend(free[: wanted[base] - len(found[base])])
+    return [found[base].pop(0) for base in bases]
+
+
+async def insert_returning_ids(
+    connection: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]]
+) -> list[int]:
+    """Insert the rows; their ids, in row order.
+
+    The ids are taken first (from the sequence on PostgreSQL; after the
+    largest on SQLite, whose writer holds the database) and written with the
+    rows: INSERT ... RETURNING in parameter order costs SQLite a round trip
+    per row, and ids known up front let PostgreSQL take the rows by COPY.
+    """
+    if not rows:
+        return []
+    ids = await _new_ids(connection, table, len(rows))
+    await insert_rows(
+        connection, table, [{**row, "id": new_id} for row, new_id in zip(rows, ids, strict=True)]
+    )
+    return ids
+
+
+async def insert_rows(
+    connection: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Insert rows that all set the same columns, by the fastest way the database has.
+
+    PostgreSQL: COPY, several times faster than multi-row INSERTs for a batch.
+    SQLite: one executemany of plain tuples; SQLAlchemy's per-row parameter
+    processing cost more than SQLite's insert itself. Either way the values
+    are those SQLAlchemy would send: the columns' Python defaults filled in,
+    each value through its column type's bind processing (done once per
+    distinct value for the types that need it: dates and timestamps).
+    """
+    if not rows:
+        return
+    names = list(rows[0])
+    defaults = {
+        column.name: column.default.arg  # type: ignore[attr-defined]
+        for column in table.columns
+        if column.name not in rows[0] and column.default is not None and column.default.is_scalar
+    }
+    columns = [*names, *defaults]
+    fixed = tuple(defaults.values())
+    if connection.dialect.name == "postgresql":
+        raw = await connection.get_raw_connection()
+        driver = raw.driver_connection
+        assert driver is not None
+        records = [(*(row[name] for name in names), *fixed) for row in rows]
+        await driver.copy_records_to_table(table.name, records=records, columns=columns)
+        return
+    values = [[row[name] for row in rows] for name in names]
+    values += [[value] * len(rows) for value in fixed]
+    for index, name in enumerate(columns):
+        process = _memoised(table.c[name].type.bind_processor(connection.dialect))
+        if process is not None:
+            values[index] = [None if v is None else process(v) for v in values[index]]
+    records = list(zip(*values, strict=True))
+    placeholders = ", ".join("?" for _ in columns)
+    quoted = ", ".join(f'"{name}"' for name in columns)
+    await connection.exec_driver_sql(
+        f'INSERT INTO "{table.name}" ({quoted}) VALUES ({placeholders})', records
+    )
+
+
+def _memoised(process: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
+    """The bind processor, remembering its answers: a batch repeats its dates and timestamps."""
+    if process is None:
+        return None
+    answers: dict[Any, Any] = {}
+
+    def remembered(value: Any) -> Any:
+        try:
+            return answers[value]
+        except KeyError:
+            answers[value] = answer = process(value)
+            return answer
+        except TypeError:  # unhashable
+            return process(value)
+
+    return remembered
+
+
+async def _new_ids(connection: AsyncConnection, table: Table, count: int) -> list[int]:
+    if connection.dialect.name == "postgresql":
+        statement = select(func.nextval(func.pg_get_serial_sequence(table.name, "id"))).select_from(
+            func.generate_series(1, count)
+        )
+        return list((await connection.execute(statement)).scalars())
+    largest = (await connection.execute(select(func.max(table.c.id)))).scalar() or 0
+    return list(range(largest + 1, largest + 1 + count))
+
+
+async def insert_papers(
+    connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]
+) -> list[int]:
+    """Insert papers; their ids in row order. Their full-text entries follow in one statement.
+
+    On SQLite the trigger that indexes each new paper (migration 0002) costs
+    about 150 us a row, twenty times what one INSERT ... SELECT into the index
+    costs for the whole batch. So the trigger is dropped and made again from
+    its own text inside the caller's transaction: other connections never see
+    the table without it, and a rollback restores it.
+    """
+    if connection.dialect.name != "sqlite" or not rows:
+        return await insert_returning_ids(connection, paper, rows)
+    trigger = (await connection.execute(_SEARCH_TRIGGER)).scalar_one_or_none()
+    if trigger is None:
+        return await insert_returning_ids(connection, paper, rows)
+    await connection.execute(text("DROP TRIGGER paper_search_insert"))
+    ids = await insert_returning_ids(connection, paper, rows)
+    for start in range(0, len(ids), 1000):
+        await connection.execute(_SEARCH_INSERT, {"ids": ids[start : start + 1000]})
+    await connection.execute(text(trigger))
+    return ids
+
+
+_SEARCH_TRIGGER = text(
+    "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'paper_search_insert'"
+)
+# The body of the trigger, for many rows at once.
+_SEARCH_INSERT = text(
+    "INSERT INTO paper_search(rowid, title, abstract)"
+    " SELECT id, title, abstract FROM paper WHERE id IN :ids"
+).bindparams(bindparam("ids", expanding=True))
+
+
+async def update_by_id(
+    connection: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Each row's values onto the row with its "id"; rows that set the same columns go together."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        columns = tuple(sorted(name for name in row if name != "id"))
+        groups.setdefault(columns, []).append({f"new_{k}": v for k, v in row.items()})
+    for columns, params in groups.items():
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("new_id"))
+            .values({name: bindparam(f"new_{name}") for name in columns})
+        )
+        await connection.execute(statement, params)
+
+
+async def details_of_papers(connection: AsyncConnection, paper_ids: Sequence[int]) -> PaperDetails:
+    """What hangs off these papers, as an import compares it: five statements."""
+    ids = sorted(set(paper_ids))
+    details = PaperDetails()
+    if not ids:
+        return details
+    details.authorships = (
+        await connection.execute(
+            select(
+                authorship.c.id,
+                authorship.c.paper_id,
+                authorship.c.researcher_id,
+                authorship.c.position,
+                authorship.c.display_name,
+            ).where(authorship.c.paper_id.in_(ids))
+        )
+    ).all()
+    details.citation_years = (
+        await connection.execute(
+            select(citation_year.c.paper_id, citation_year.c.year, citation_year.c.count)
+            .where(citation_year.c.paper_id.in_(ids))
+            .order_by(citation_year.c.paper_id, citation_year.c.year)
+        )
+    ).all()
+    details.unlinked = (
+        await connection.execute(
+            select(
+                unlinked_author.c.paper_id,
+                unlinked_author.c.position,
+                unlinked_author.c.display_name,
+            )
+            .where(unlinked_author.c.paper_id.in_(ids))
+            .order_by(unlinked_author.c.paper_id, unlinked_author.c.position)
+        )
+    ).all()
+    details.paper_institutions = (
+        await connection.execute(
+            select(paper_institution.c.paper_id, paper_institution.c.institution_id).where(
+                paper_institution.c.paper_id.in_(ids)
+            )
+        )
+    ).all()
+    details.authorship_institutions = (
+        await connection.execute(
+            select(authorship_institution.c.authorship_id, authorship_institution.c.institution_id)
+            .join(authorship, authorship.c.id == authorship_institution.c.authorship_id)
+            .where(authorship.c.paper_id.in_(ids))
+        )
+    ).all()
+    return details
+
+
+class PaperDetails:
+    """Rows hanging off a set of papers."""
+
+    def __init__(self) -> None:
+        self.authorships: Sequence[AnyRow] = ()
+        self.citation_years: Sequence[AnyRow] = ()
+        self.unlinked: Sequence[AnyRow] = ()
+        self.paper_institutions: Sequence[AnyRow] = ()
+        self.authorship_institutions: Sequence[AnyRow] = ()
+
+
+async def delete_of_papers(
+    connection: AsyncConnection, table: Table, paper_ids: Iterable[int]
+) -> None:
+    """Delete the rows of `table` (citation_year, unlinked_author) that belong to these papers."""
+    ids = sorted(set(paper_ids))
+    if ids:
+        await connection.execute(delete(table).where(table.c.paper_id.in_(ids)))

@@ -1,0 +1,938 @@
+"""One batch of bibliographic records, matched and written in a few statements.
+
+A batch takes its locks (PostgreSQL), reads every row it may match in one
+statement per table, decides in memory, and writes with multi-row inserts
+and executemany updates: the statements a batch costs do not grow with it.
+
+Matching never merges what the sources keep apart:
+- a work joins a stored paper holding one of its ids (OpenAlex, Semantic
+  Scholar, arXiv, DOI, tried in that order), else one with its normalised
+  title and the same year or one off (a preprint and its publication); never
+  a paper holding a different id of a kind the work has. Two records with
+  different DOIs are two works however alike their titles; the seed's
+  papers have no ids, so a source's record of them fills them in. An id
+  another paper holds already stays with that paper.
+- an author with an id joins the researcher holding it (OpenAlex, Semantic
+  Scholar, then ORCID), else one with their name key (or alias), oldest
+  first; never a researcher holding a different id of the same kind.
+  Authors without any id stay on the byline as printed (seeds.bylines).
+- an institution joins by OpenAlex id, then ROR, then normalised name (or
+  the seed's slug for that name, `mit` for Massachusetts Institute of
+  Technology), with the same rule about conflicting ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from enum import Enum
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.models import NAME_MAX_LENGTH, TITLE_MAX_LENGTH
+from db.names import make_slug, name_key, title_key
+from db.tables import (
+    authorship,
+    authorship_institution,
+    citation_year,
+    institution,
+    paper,
+    paper_institution,
+    reported_metrics,
+    researcher,
+    researcher_alias,
+    researcher_institution,
+    unlinked_author,
+)
+from db.writes import bulk
+from db.writes.locks import hold_keys
+from seeds.bylines import split_byline
+from seeds.manifest import read_manifest
+from seeds.records import AuthorRecord, AuthorRef, InstitutionRef, Reported, WorkRecord
+
+PAPER_IDS = ("openalex_id", "semantic_scholar_id", "arxiv_id", "doi")
+PERSON_IDS = ("openalex_id", "semantic_scholar_id", "orcid")
+PLACE_IDS = ("openalex_id", "ror")
+# Longest value each id column holds (db.models); a longer one is not a real id and is left out.
+ID_LENGTHS = {"openalex_id": 32, "semantic_scholar_id": 64, "arxiv_id": 32, "doi": 255}
+PERSON_ID_LENGTHS = {"openalex_id": 32, "semantic_scholar_id": 32, "orcid": 19}
+LOCK_NAMESPACES = {
+    "paper": {
+        "openalex_id": "paper-openalex",
+        "semantic_scholar_id": "paper-s2",
+        "arxiv_id": "paper-arxiv",
+        "doi": "paper-doi",
+    },
+    "person": {
+        "openalex_id": "researcher-openalex",
+        "semantic_scholar_id": "researcher-s2",
+        "orcid": "researcher-orcid",
+    },
+    "place": {"openalex_id": "institution-openalex", "ror": "institution-ror"},
+}
+
+Record = WorkRecord | AuthorRecord
+
+
+class Outcome(Enum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@lru_cache(maxsize=262_144)
+def cached_name_key(name: str) -> str:
+    # Names repeat across a file (every coauthor on every work): normalise each once.
+    return name_key(name)
+
+
+@lru_cache(maxsize=1)
+def manifest_slugs() -> dict[str, str]:
+    """The seed's institution slugs by the name key of their display name (mit, ...)."""
+    names = read_manifest().institution_names
+    return {name_key(name): slug for slug, name in names.items()}
+
+
+def lock_keys(record: Record) -> dict[str, set[str]]:
+    """The advisory-lock keys writing this record takes, by namespace."""
+    keys: dict[str, set[str]] = {}
+    for work in _works_of(record):
+        for kind, namespace in LOCK_NAMESPACES["paper"].items():
+            if value := _id(work, kind, ID_LENGTHS):
+                keys.setdefault(namespace, set()).add(value)
+        for ref in work.authors:
+            _person_keys(ref, keys)
+    if isinstance(record, AuthorRecord):
+        _person_keys(_ref_of(record), keys)
+        for place in record.institutions:
+            _place_keys(place, keys)
+    return keys
+
+
+def _person_keys(ref: AuthorRef, keys: dict[str, set[str]]) -> None:
+    if not ref.has_id:
+        return
+    for kind, namespace in LOCK_NAMESPACES["person"].items():
+        if value := _id(ref, kind, PERSON_ID_LENGTHS):
+            keys.setdefault(namespace, set()).add(value)
+    keys.setdefault("researcher-name", set()).add(cached_name_key(ref.name))
+    for place in ref.institutions:
+        _place_keys(place, keys)
+
+
+def _place_keys(ref: InstitutionRef, keys: dict[str, set[str]]) -> None:
+    for kind, namespace in LOCK_NAMESPACES["place"].items():
+        if value := getattr(ref, kind):
+            keys.setdefault(namespace, set()).add(value)
+    keys.setdefault("institution-slug", set()).update(_slugs_for(ref.name))
+
+
+@dataclass(slots=True, eq=False)
+class _Person:
+    id: int | None
+    name: str
+    name_key: str
+    openalex_id: str | None = None
+    semantic_scholar_id: str | None = None
+    orcid: str | None = None
+    homepage: str | None = None
+    new: bool = False
+    changed: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True, eq=False)
+class _Place:
+    id: int | None
+    name: str
+    slug: str
+    name_key: str | None
+    openalex_id: str | None = None
+    ror: str | None = None
+    new: bool = False
+    changed: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True, eq=False)
+class _Byline:
+    """One authorship: stored (with its id) or to be written."""
+
+    person: _Person
+    position: int | None
+    display_name: str
+    id: int | None = None
+    changed: bool = False
+    stored_places: set[int] = field(default_factory=set)
+    new_places: list[_Place] = field(default_factory=list)
+
+
+@dataclass(slots=True, eq=False)
+class _Paper:
+    id: int | None
+    values: dict[str, Any]
+    new: bool = False
+    changed: dict[str, Any] = field(default_factory=dict)
+    counts: tuple[tuple[int, int], ...] = ()
+    counts_changed: bool = False
+    bylines: dict[_Person, _Byline] = field(default_factory=dict)
+    stored_authors: set[int] = field(default_factory=set)
+    unlinked: tuple[tuple[int, str], ...] = ()
+    unlinked_changed: bool = False
+    stored_places: set[int] = field(default_factory=set)
+    new_places: list[_Place] = field(default_factory=list)
+
+    def get(self, kind: str) -> Any:
+        return self.values.get(kind)
+
+
+@dataclass(slots=True)
+class BatchResult:
+    outcomes: list[Outcome] = field(default_factory=list)
+    # Researchers whose papers or counts changed: their leaderboard figures are stale.
+    touched: set[int] = field(default_factory=set)
+
+
+async def write_batch(connection: AsyncConnection, records: Sequence[Record]) -> BatchResult:
+    """Match and write the records in the caller's transaction; one outcome per record."""
+    batch = _Batch(connection, records)
+    await batch.lock()
+    await batch.prefetch()
+    outcomes = [batch.apply(record) for record in records]
+    return BatchResult(outcomes, await batch.write())
+
+
+@dataclass(slots=True, eq=False)
+class _Prepared:
+    work: WorkRecord
+    title_key: str
+    identified: list[AuthorRef]
+    unlinked: list[AuthorRef]
+
+
+class _Batch:
+    def __init__(self, connection: AsyncConnection, records: Sequence[Record]) -> None:
+        self.connection = connection
+        self.records = records
+        self.prepared: dict[int, _Prepared] = {}
+        for record in records:
+            for work in _works_of(record):
+                identified, unlinked = split_byline(work.authors)
+                self.prepared[id(work)] = _Prepared(
+                    work, title_key(work.title), identified, unlinked
+                )
+        self.paper_by_id: dict[tuple[str, str], _Paper] = {}
+        self.paper_by_title: dict[str, list[_Paper]] = {}
+        self.papers: list[_Paper] = []
+        self.person_by_id: dict[tuple[str, str], _Person] = {}
+        self.person_by_name: dict[str, list[_Person]] = {}
+        self.people: list[_Person] = []
+        self.place_by_id: dict[tuple[str, str], _Place] = {}
+        self.place_by_key: dict[str, list[_Place]] = {}
+        self.place_by_slug: dict[str, _Place] = {}
+        self.places: list[_Place] = []
+        self.author_records: list[tuple[_Person, AuthorRecord]] = []
+        # What author records add, compared with what is stored (prefetched) as they apply.
+        self.aliases: dict[int, set[str]] = {}
+        self.new_aliases: list[tuple[_Person, str, str]] = []
+        self.affiliations: set[tuple[int, int]] = set()
+        self.new_affiliations: list[tuple[_Person, _Place]] = []
+        self.reported: dict[tuple[int, str], Any] = {}
+        self.new_reported: dict[tuple[int, str], tuple[_Person, Reported]] = {}
+        self.now = datetime.now(UTC)
+
+    # Reading
+
+    async def lock(self) -> None:
+        if self.connection.dialect.name != "postgresql":
+            return  # SQLite's one writer holds the whole database already
+        keys: dict[str, set[str]] = {}
+        for record in self.records:
+            for namespace, values in lock_keys(record).items():
+                keys.setdefault(namespace, set()).update(values)
+        for namespace in sorted(keys):
+            await hold_keys(self.connection, namespace, keys[namespace])
+
+    async def prefetch(self) -> None:
+        works = [p.work for p in self.prepared.values()]
+        refs = [ref for p in self.prepared.values() for ref in p.identified]
+        refs += [_ref_of(r) for r in self.records if isinstance(r, AuthorRecord)]
+        rows = await bulk.papers_matching(
+            self.connection,
+            **{f"{kind}s": _ids(works, kind, ID_LENGTHS) for kind in PAPER_IDS},
+            title_keys={p.title_key for p in self.prepared.values() if p.title_key},
+        )
+        for row in rows:
+            self._add_paper(_Paper(id=row.id, values=dict(row._mapping)))
+        people, aliases = await bulk.researchers_matching(
+            self.connection,
+            **{f"{kind}s": _ids(refs, kind, PERSON_ID_LENGTHS) for kind in PERSON_IDS},
+            name_keys={cached_name_key(ref.name) for ref in refs},
+        )
+        alias_keys: dict[int, list[str]] = {}
+        for row in aliases:
+            alias_keys.setdefault(row.researcher_id, []).append(row.alias_key)
+        for row in people:
+            person = _Person(
+                id=row.id,
+                name="",
+                name_key=row.name_key,
+                openalex_id=row.openalex_id,
+                semantic_scholar_id=row.semantic_scholar_id,
+                orcid=row.orcid,
+                homepage=row.homepage,
+            )
+            self._add_person(person, [row.name_key, *alias_keys.get(row.id, [])])
+        place_refs = [place for ref in refs for place in ref.institutions] + [
+            place for r in self.records if isinstance(r, AuthorRecord) for place in r.institutions
+        ]
+        if place_refs:
+            rows = await bulk.institutions_matching(
+                self.connection,
+                openalex_ids={p.openalex_id for p in place_refs if p.openalex_id},
+                rors={p.ror for p in place_refs if p.ror},
+                name_keys={cached_name_key(p.name) for p in place_refs},
+                slugs={slug for p in place_refs for slug in _slugs_for(p.name)},
+            )
+            for row in rows:
+                self._add_place(
+                    _Place(
+                        id=row.id,
+                        name=row.name,
+                        slug=row.slug,
+                        name_key=row.name_key,
+                        openalex_id=row.openalex_id,
+                        ror=row.ror,
+                    )
+                )
+        await self._prefetch_details()
+        await self._prefetch_author_details()
+
+    async def _prefetch_author_details(self) -> None:
+        """Aliases, affiliations and reported figures of researchers author records may match."""
+        records = [r for r in self.records if isinstance(r, AuthorRecord)]
+        if not records:
+            return
+        ids: set[int] = set()
+        for record in records:
+            ref = _ref_of(record)
+            for kind in PERSON_IDS:
+                if (value := getattr(ref, kind)) and (kind, value) in self.person_by_id:
+                    ids.add(_int(self.person_by_id[kind, value].id))
+            ids.update(_int(p.id) for p in self.person_by_name.get(cached_name_key(ref.name), ()))
+        ordered = sorted(ids)
+        for row in (
+            await self.connection.execute(
+                select(researcher_alias.c.researcher_id, researcher_alias.c.alias_key).where(
+                    researcher_alias.c.researcher_id.in_(ordered)
+                )
+            )
+        ).all():
+            self.aliases.setdefault(row.researcher_id, set()).add(row.alias_key)
+        statement = select(
+            researcher_institution.c.researcher_id, researcher_institution.c.institution_id
+        ).where(researcher_institution.c.researcher_id.in_(ordered))
+        self.affiliations = {tuple(row) for row in (await self.connection.execute(statement))}
+        statement = select(reported_metrics).where(reported_metrics.c.researcher_id.in_(ordered))
+        for row in (await self.connection.execute(statement)).all():
+            self.reported[row.researcher_id, row.source] = row
+
+    async def _prefetch_details(self) -> None:
+        """What hangs off the stored papers the batch matches, to compare against."""
+        matched = {id(paper): paper for paper in map(self._match, self.prepared.values()) if paper}
+        if not matched:
+            return
+        by_id = {_int(paper.id): paper for paper in matched.values()}
+        details = await bulk.details_of_papers(self.connection, list(by_id))
+        wanted_people = {row.researcher_id for row in details.authorships}
+        known = {person.id for person in self.people}
+        if missing := wanted_people - known:
+            # Coauthors other sources put on these papers: known by id only.
+            for start in range(0, len(ordered := sorted(missing)), 1000):
+                statement = select(
+                    researcher.c.id,
+                    researcher.c.name_key,
+                    researcher.c.openalex_id,
+                    researcher.c.semantic_scholar_id,
+                    researcher.c.orcid,
+                    researcher.c.homepage,
+                ).where(researcher.c.id.in_(ordered[start : start + 1000]))
+                for row in (await self.connection.execute(statement)).all():
+                    self._add_person(
+                        _Person(
+                            id=row.id,
+                            name="",
+                            name_key=row.name_key,
+                            openalex_id=row.openalex_id,
+                            semantic_scholar_id=row.semantic_scholar_id,
+                            orcid=row.orcid,
+                            homepage=row.homepage,
+                        ),
+                        [],
+                    )
+        people = {person.id: person for person in self.people}
+        bylines: dict[int, _Byline] = {}
+        for row in details.authorships:
+            paper = by_id[row.paper_id]
+            byline = _Byline(
+                person=people[row.researcher_id],
+                position=row.position,
+                display_name=row.display_name,
+                id=row.id,
+            )
+            paper.bylines[byline.person] = byline
+            paper.stored_authors.add(row.researcher_id)
+            bylines[row.id] = byline
+        counts: dict[int, list[tuple[int, int]]] = {}
+        for row in details.citation_years:
+            counts.setdefault(row.paper_id, []).append((row.year, row[2]))
+        for paper_id, pairs in counts.items():
+            by_id[paper_id].counts = tuple(pairs)
+        unlinked: dict[int, list[tuple[int, str]]] = {}
+        for row in details.unlinked:
+            unlinked.setdefault(row.paper_id, []).append((row.position, row.display_name))
+        for paper_id, names in unlinked.items():
+            by_id[paper_id].unlinked = tuple(names)
+        for row in details.paper_institutions:
+            by_id[row.paper_id].stored_places.add(row.institution_id)
+        for row in details.authorship_institutions:
+            bylines[row.authorship_id].stored_places.add(row.institution_id)
+
+    # Deciding
+
+    def apply(self, record: Record) -> Outcome:
+        if isinstance(record, WorkRecord):
+            return self._apply_work(self.prepared[id(record)])
+        was_new = [p for p in self.people if p.new]
+        person, changed = self._person(_ref_of(record))
+        created = person.new and not any(p is person for p in was_new)
+        if record.homepage and not person.homepage:
+            person.homepage = _text(record.homepage, 2000)
+            if not person.new:
+                person.changed["homepage"] = person.homepage
+            changed = True
+        changed |= self._plan_author_details(person, record)
+        self.author_records.append((person, record))
+        for work in record.works:
+            changed |= self._apply_work(self.prepared[id(work)]) is not Outcome.UNCHANGED
+        if created:
+            return Outcome.CREATED
+        return Outcome.UPDATED if changed else Outcome.UNCHANGED
+
+    def _plan_author_details(self, person: _Person, record: AuthorRecord) -> bool:
+        """The aliases, affiliations and reported figures the record adds; True when any."""
+        changed = False
+        known = self.aliases.setdefault(id(person) if person.id is None else person.id, set())
+        for alias in record.aliases:
+            alias_key = cached_name_key(alias)[:NAME_MAX_LENGTH]
+            if alias_key and alias_key != person.name_key and alias_key not in known:
+                known.add(alias_key)
+                self.new_aliases.append((person, _text(alias, NAME_MAX_LENGTH), alias_key))
+                changed = True
+        for place_ref in record.institutions:
+            place = self._place(place_ref)
+            stored = (
+                person.id is not None
+                and place.id is not None
+                and (person.id, place.id) in self.affiliations
+            )
+            planned = any(p is person and q is place for p, q in self.new_affiliations)
+            if not stored and not planned:
+                self.new_affiliations.append((person, place))
+                changed = True
+        if record.reported is not None:
+            key = (id(person) if person.id is None else person.id, record.reported.source)
+            row = self.reported.get(key)
+            planned_figures = self.new_reported.get(key)
+            before = (
+                _figures(planned_figures[1])
+                if planned_figures
+                else {name: getattr(row, name) for name in _figures(record.reported)}
+                if row is not None
+                else None
+            )
+            if before != _figures(record.reported) or (
+                record.reported.captured_on is not None
+                and row is not None
+                and planned_figures is None
+                and row.captured_on != record.reported.captured_on
+            ):
+                self.new_reported[key] = (person, record.reported)
+                changed = True
+        return changed
+
+    def _apply_work(self, prepared: _Prepared) -> Outcome:
+        work = prepared.work
+        paper = self._match(prepared)
+        created = paper is None
+        if paper is None:
+            paper = self._new_paper(prepared)
+        changed = self._fill(paper, work)
+        if work.counts_by_year and work.counts_by_year != paper.counts:
+            paper.counts = work.counts_by_year
+            paper.counts_changed = changed = True
+        for ref in prepared.identified:
+            changed |= self._place_author(paper, ref)
+        unlinked = tuple(
+            (ref.position, _text(ref.printed_name, NAME_MAX_LENGTH))
+            for ref in prepared.unlinked
+            if ref.position is not None
+        )
+        taken = {b.position for b in paper.bylines.values()}
+        unlinked = tuple((pos, name) for pos, name in unlinked if pos not in taken)
+        if unlinked and unlinked != paper.unlinked:
+            paper.unlinked = unlinked
+            paper.unlinked_changed = changed = True
+        if created:
+            return Outcome.CREATED
+        return Outcome.UPDATED if changed else Outcome.UNCHANGED
+
+    def _match(self, prepared: _Prepared) -> _Paper | None:
+        work = prepared.work
+        for kind in PAPER_IDS:
+            value = _id(work, kind, ID_LENGTHS)
+            paper = self.paper_by_id.get((kind, value)) if value else None
+            if paper is not None and not _paper_conflicts(paper, work):
+                return paper
+        candidates = [
+            paper
+            for paper in self.paper_by_title.get(prepared.title_key, ())
+            if _near_year(paper.get("year"), work.year) and not _paper_conflicts(paper, work)
+        ]
+        # The same year first, then the oldest paper.
+        candidates.sort(key=lambda paper: paper.get("year") != work.year)
+        return candidates[0] if candidates else None
+
+    def _new_paper(self, prepared: _Prepared) -> _Paper:
+        work = prepared.work
+        values: dict[str, Any] = {
+            "title": _text(work.title, TITLE_MAX_LENGTH),
+            "title_key": prepared.title_key[:TITLE_MAX_LENGTH],
+            "year": work.year,
+            "abstract": None,
+            "published_on": None,
+            "citation_count": None,
+            **dict.fromkeys(PAPER_IDS),
+        }
+        paper = _Paper(id=None, values=values, new=True)
+        self._add_paper(paper)
+        return paper
+
+    def _fill(self, paper: _Paper, work: WorkRecord) -> bool:
+        """What the record adds to the paper: ids and dates it lacks, and the newest count."""
+        fill: dict[str, Any] = {}
+        for kind in PAPER_IDS:
+            value = _id(work, kind, ID_LENGTHS)
+            if value and paper.get(kind) is None and (kind, value) not in self.paper_by_id:
+                fill[kind] = value
+                self.paper_by_id[kind, value] = paper
+        if work.abstract and paper.get("abstract") is None:
+            fill["abstract"] = _text(work.abstract, None)
+        for name in ("published_on", "year"):
+            if getattr(work, name) is not None and paper.get(name) is None:
+                fill[name] = getattr(work, name)
+        if work.citation_count is not None and work.citation_count != paper.get("citation_count"):
+            fill["citation_count"] = work.citation_count
+        paper.values.update(fill)
+        if not paper.new:
+            paper.changed.update(fill)
+        return bool(fill)
+
+    def _place_author(self, paper: _Paper, ref: AuthorRef) -> bool:
+        person, _ = self._person(ref)
+        byline = paper.bylines.get(person)
+        printed = _text(ref.printed_name, NAME_MAX_LENGTH)
+        changed = False
+        if byline is None:
+            byline = _Byline(person=person, position=ref.position, display_name=printed)
+            paper.bylines[person] = byline
+            changed = True
+        elif ref.position is not None and (byline.position, byline.display_name) != (
+            ref.position,
+            printed,
+        ):
+            # A known place is never forgotten because another source lacks it.
+            byline.position, byline.display_name = ref.position, printed
+            byline.changed = changed = True
+        for place_ref in ref.institutions:
+            place = self._place(place_ref)
+            if not _holds(byline.stored_places, byline.new_places, place):
+                byline.new_places.append(place)
+                changed = True
+            if not _holds(paper.stored_places, paper.new_places, place):
+                paper.new_places.append(place)
+                changed = True
+        return changed
+
+    def _person(self, ref: AuthorRef) -> tuple[_Person, bool]:
+        """The researcher the reference names, and whether it gained ids from it."""
+        for kind in PERSON_IDS:
+            value = _id(ref, kind, PERSON_ID_LENGTHS)
+            person = self.person_by_id.get((kind, value)) if value else None
+            if person is not None and not _person_conflicts(person, ref):
+                return person, self._adopt(person, ref)
+        key = cached_name_key(ref.name)[:NAME_MAX_LENGTH]
+        for person in self.person_by_name.get(key, ()) if key else ():
+            if not _person_conflicts(person, ref):
+                return person, self._adopt(person, ref)
+        person = _Person(id=None, name=_text(ref.name, NAME_MAX_LENGTH), name_key=key, new=True)
+        self._add_person(person, [key])
+        self._adopt(person, ref)
+        return person, False
+
+    def _adopt(self, person: _Person, ref: AuthorRef) -> bool:
+        """The reference's ids the person lacks (and no one else holds) become theirs."""
+        adopted = False
+        for kind in PERSON_IDS:
+            value = _id(ref, kind, PERSON_ID_LENGTHS)
+            if value and getattr(person, kind) is None and (kind, value) not in self.person_by_id:
+                setattr(person, kind, value)
+                if not person.new:
+                    person.changed[kind] = value
+                    adopted = True
+                self.person_by_id[kind, value] = person
+        return adopted
+
+    def _place(self, ref: InstitutionRef) -> _Place:
+        for kind in PLACE_IDS:
+            value = getattr(ref, kind)
+            place = self.place_by_id.get((kind, value)) if value else None
+            if place is not None and not _place_conflicts(place, ref):
+                return self._adopt_place(place, ref)
+        key = cached_name_key(ref.name)
+        candidates = [*self.place_by_key.get(key, ())]
+        candidates += [
+            self.place_by_slug[s] for s in _slugs_for(ref.name) if s in self.place_by_slug
+        ]
+        for place in candidates:
+            if not _place_conflicts(place, ref):
+                return self._adopt_place(place, ref)
+        slug = manifest_slugs().get(key) or make_slug(ref.name, taken=frozenset()) or "institution"
+        place = _Place(
+            id=None, name=_text(ref.name, NAME_MAX_LENGTH), slug=slug, name_key=key, new=True
+        )
+        self._add_place(place)
+        return self._adopt_place(place, ref)
+
+    def _adopt_place(self, place: _Place, ref: InstitutionRef) -> _Place:
+        for kind in PLACE_IDS:
+            value = getattr(ref, kind)
+            if value and getattr(place, kind) is None and (kind, value) not in self.place_by_id:
+                setattr(place, kind, value)
+                if not place.new:
+                    place.changed[kind] = value
+                self.place_by_id[kind, value] = place
+        return place
+
+    # Indexes
+
+    def _add_paper(self, paper: _Paper) -> None:
+        self.papers.append(paper)
+        for kind in PAPER_IDS:
+            if value := paper.get(kind):
+                self.paper_by_id.setdefault((kind, value), paper)
+        if paper.get("title_key"):
+            self.paper_by_title.setdefault(paper.get("title_key"), []).append(paper)
+
+    def _add_person(self, person: _Person, keys: Iterable[str]) -> None:
+        self.people.append(person)
+        for kind in PERSON_IDS:
+            if value := getattr(person, kind):
+                self.person_by_id.setdefault((kind, value), person)
+        for key in dict.fromkeys(keys):
+            if key:
+                self.person_by_name.setdefault(key, []).append(person)
+
+    def _add_place(self, place: _Place) -> None:
+        self.places.append(place)
+        for kind in PLACE_IDS:
+            if value := getattr(place, kind):
+                self.place_by_id.setdefault((kind, value), place)
+        if place.name_key:
+            self.place_by_key.setdefault(place.name_key, []).append(place)
+        self.place_by_slug.setdefault(place.slug, place)
+
+    # Writing
+
+    async def write(self) -> set[int]:
+        """Write what the records decided; the researchers whose figures it changed."""
+        touched = await self._write_people()
+        await self._write_places()
+        touched |= await self._write_papers()
+        await self._write_author_records()
+        return touched
+
+    async def _write_people(self) -> set[int]:
+        new = [person for person in self.people if person.new]
+        slugs = await bulk.free_slugs(
+            self.connection, researcher, [make_slug(p.name) or "researcher" for p in new]
+        )
+        rows = [
+            {
+                "slug": slug,
+                "name": person.name,
+                "name_key": person.name_key,
+                "openalex_id": person.openalex_id,
+                "semantic_scholar_id": person.semantic_scholar_id,
+                "orcid": person.orcid,
+                "homepage": person.homepage,
+                "created_at": self.now,
+                "updated_at": self.now,
+            }
+            for person, slug in zip(new, slugs, strict=True)
+        ]
+        ids = await bulk.insert_returning_ids(self.connection, researcher, rows)
+        for person, new_id in zip(new, ids, strict=True):
+            person.id = new_id
+        changed = [
+            {"id": p.id, **p.changed, "updated_at": self.now}
+            for p in self.people
+            if p.changed and not p.new
+        ]
+        await bulk.update_by_id(self.connection, researcher, changed)
+        return set(ids)
+
+    async def _write_places(self) -> None:
+        new = [place for place in self.places if place.new]
+        slugs = await bulk.free_slugs(self.connection, institution, [p.slug for p in new])
+        rows = [
+            {
+                "slug": slug,
+                "name": place.name,
+                "name_key": place.name_key,
+                "openalex_id": place.openalex_id,
+                "ror": place.ror,
+            }
+            for place, slug in zip(new, slugs, strict=True)
+        ]
+        ids = await bulk.insert_returning_ids(self.connection, institution, rows)
+        for place, new_id in zip(new, ids, strict=True):
+            place.id = new_id
+        changed = [{"id": p.id, **p.changed} for p in self.places if p.changed and not p.new]
+        await bulk.update_by_id(self.connection, institution, changed)
+
+    async def _write_papers(self) -> set[int]:
+        """Papers, their counts per year, bylines and institutions; the researchers touched."""
+        new = [paper for paper in self.papers if paper.new]
+        rows = [{**p.values, "created_at": self.now, "updated_at": self.now} for p in new]
+        ids = await bulk.insert_papers(self.connection, rows)
+        for item, new_id in zip(new, ids, strict=True):
+            item.id = new_id
+        changed = [
+            {"id": p.id, **p.changed, "updated_at": self.now}
+            for p in self.papers
+            if not p.new and (p.changed or p.counts_changed or p.unlinked_changed)
+        ]
+        await bulk.update_by_id(self.connection, paper, changed)
+        touched: set[int] = set()
+        for item in self.papers:
+            if not item.new and "citation_count" in item.changed:
+                touched.update(item.stored_authors)
+        await self._write_counts()
+        touched |= await self._write_bylines()
+        await self._write_unlinked()
+        await self._write_paper_places()
+        return touched
+
+    async def _write_counts(self) -> None:
+        replaced = [p.id for p in self.papers if p.counts_changed and not p.new]
+        await bulk.delete_of_papers(self.connection, citation_year, _ids_of(replaced))
+        rows = [
+            {"paper_id": p.id, "year": year, "count": count}
+            for p in self.papers
+            if p.counts_changed or (p.new and p.counts)
+            for year, count in p.counts
+        ]
+        await bulk.insert_rows(self.connection, citation_year, rows)
+
+    async def _write_bylines(self) -> set[int]:
+        touched: set[int] = set()
+        plain: list[dict[str, Any]] = []
+        placed: list[tuple[_Byline, dict[str, Any]]] = []
+        updates: list[dict[str, Any]] = []
+        for item in self.papers:
+            for byline in item.bylines.values():
+                if byline.id is None:
+                    row = {
+                        "paper_id": item.id,
+                        "researcher_id": byline.person.id,
+                        "position": byline.position,
+                        "display_name": byline.display_name,
+                    }
+                    touched.add(_int(byline.person.id))
+                    if byline.new_places:
+                        placed.append((byline, row))
+                    else:
+                        plain.append(row)
+                elif byline.changed:
+                    updates.append(
+                        {
+                            "id": byline.id,
+                            "position": byline.position,
+                            "display_name": byline.display_name,
+                        }
+                    )
+        await bulk.insert_rows(self.connection, authorship, plain)
+        ids = await bulk.insert_returning_ids(self.connection, authorship, [r for _, r in placed])
+        for (byline, _), new_id in zip(placed, ids, strict=True):
+            byline.id = new_id
+        await bulk.update_by_id(self.connection, authorship, updates)
+        links = {
+            (_int(byline.id), _int(place.id))
+            for item in self.papers
+            for byline in item.bylines.values()
+            for place in byline.new_places
+        }
+        await bulk.insert_rows(
+            self.connection,
+            authorship_institution,
+            [{"authorship_id": a, "institution_id": i} for a, i in sorted(links)],
+        )
+        return touched
+
+    async def _write_unlinked(self) -> None:
+        replaced = [p.id for p in self.papers if p.unlinked_changed and not p.new]
+        await bulk.delete_of_papers(self.connection, unlinked_author, _ids_of(replaced))
+        rows = [
+            {"paper_id": p.id, "position": position, "display_name": name}
+            for p in self.papers
+            if p.unlinked_changed
+            for position, name in p.unlinked
+        ]
+        await bulk.insert_rows(self.connection, unlinked_author, rows)
+
+    async def _write_paper_places(self) -> None:
+        links = {
+            (_int(item.id), _int(place.id))
+            for item in self.papers
+            for place in item.new_places
+            if place.id not in item.stored_places
+        }
+        await bulk.insert_rows(
+            self.connection,
+            paper_institution,
+            [{"paper_id": p, "institution_id": i} for p, i in sorted(links)],
+        )
+
+    async def _write_author_records(self) -> None:
+        """Aliases, stated affiliations and reported figures the batch's author records add."""
+        aliases = [
+            {"researcher_id": person.id, "alias": alias, "alias_key": key}
+            for person, alias, key in self.new_aliases
+        ]
+        await bulk.insert_rows(self.connection, researcher_alias, aliases)
+        pairs = dict.fromkeys((_int(p.id), _int(q.id)) for p, q in self.new_affiliations)
+        await bulk.insert_rows(
+            self.connection,
+            researcher_institution,
+            [{"researcher_id": r, "institution_id": i} for r, i in pairs],
+        )
+        inserts, updates = [], []
+        for key, (person, reported) in self.new_reported.items():
+            values = {**_figures(reported), **_captured(reported.captured_on or self.now.date())}
+            row = self.reported.get(key)
+            if row is None:
+                inserts.append({"researcher_id": person.id, "source": reported.source, **values})
+            else:
+                updates.append({"id": row.id, **values})
+        await bulk.insert_rows(self.connection, reported_metrics, inserts)
+        await bulk.update_by_id(self.connection, reported_metrics, updates)
+
+
+def _figures(reported: Reported) -> dict[str, Any]:
+    return {
+        "h_index": reported.h_index,
+        "citation_count": reported.citation_count,
+        "paper_count": reported.paper_count,
+        "i10_index": reported.i10_index,
+        "two_year_mean_citedness": reported.two_year_mean_citedness,
+    }
+
+
+def _captured(day: date) -> dict[str, Any]:
+    return {"captured_on": day, "captured_year": day.year}
+
+
+def _works_of(record: Record) -> tuple[WorkRecord, ...]:
+    return record.works if isinstance(record, AuthorRecord) else (record,)
+
+
+def _ref_of(record: AuthorRecord) -> AuthorRef:
+    return AuthorRef(
+        name=record.name,
+        printed_name=record.name,
+        openalex_id=record.openalex_id,
+        semantic_scholar_id=record.semantic_scholar_id,
+        orcid=record.orcid,
+    )
+
+
+def _id(item: object, kind: str, lengths: dict[str, int]) -> str | None:
+    value = getattr(item, kind)
+    return value if value and len(value) <= lengths[kind] and "\x00" not in value else None
+
+
+def _ids(items: Iterable[object], kind: str, lengths: dict[str, int]) -> set[str]:
+    return {value for item in items if (value := _id(item, kind, lengths))}
+
+
+def _text(value: str, limit: int | None) -> str:
+    # PostgreSQL text cannot hold NUL; the columns have lengths.
+    cleaned = value.replace("\x00", "") if "\x00" in value else value
+    return cleaned[:limit] if limit else cleaned
+
+
+@lru_cache(maxsize=65536)
+def _slugs_for(name: str) -> tuple[str, ...]:
+    """Slugs an institution of this name may already have: its own, the seed's (mit)."""
+    slug = make_slug(name)
+    seeded = manifest_slugs().get(cached_name_key(name))
+    return (slug, seeded) if seeded and seeded != slug else (slug,)
+
+
+def _near_year(stored: int | None, year: int | None) -> bool:
+    if stored is None or year is None:
+        return stored is None and year is None
+    return abs(stored - year) <= 1
+
+
+def _paper_conflicts(paper: _Paper, work: WorkRecord) -> bool:
+    """True when the paper holds a different id of a kind the work has."""
+    for kind in PAPER_IDS:
+        value = _id(work, kind, ID_LENGTHS)
+        stored = paper.get(kind)
+        if value and stored and value != stored:
+            return True
+    return False
+
+
+def _person_conflicts(person: _Person, ref: AuthorRef) -> bool:
+    for kind in PERSON_IDS:
+        value = _id(ref, kind, PERSON_ID_LENGTHS)
+        stored = getattr(person, kind)
+        if value and stored and value != stored:
+            return True
+    return False
+
+
+def _place_conflicts(place: _Place, ref: InstitutionRef) -> bool:
+    for kind in PLACE_IDS:
+        value, stored = getattr(ref, kind), getattr(place, kind)
+        if value and stored and value != stored:
+            return True
+    return False
+
+
+def _holds(stored: set[int], new: list[_Place], place: _Place) -> bool:
+    return (place.id is not None and place.id in stored) or any(p is place for p in new)
+
+
+def _ids_of(values: Iterable[int | None]) -> list[int]:
+    return [_int(value) for value in values]
+
+
+def _int(value: int | None) -> int:
+    assert value is not None
+    return value
