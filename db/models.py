@@ -55,7 +55,7 @@ def _cascade(target: str, *, nullable: bool = False, index: bool = False) -> Col
 
 def _name_key_of_name(context: DefaultExecutionContext) -> str:
     # Every insert gets a key without knowing of it (the seed loader, mutations).
-    return name_key(str(context.get_current_parameters()["name"]))
+    return name_key(str(context.get_current_parameters()["name"]))  # type: ignore[no-untyped-call]
 
 
 class UtcDateTime(TypeDecorator[datetime]):
