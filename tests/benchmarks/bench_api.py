@@ -17,6 +17,13 @@ in rounds (A B C, A B C, ...) for each page and number of clients: the profile
 of a researcher with ~300 papers, of one with ~2,000, and the h-index
 leaderboard. The figure that holds on a noisy machine is the ratio between
 servers within one round; the median over rounds is printed.
+
+The load comes from wrk (C, one thread, a Lua script for the POST body)
+rather than a Python client: on two cores a Python client spends about as
+much CPU per request as a fast server, and would measure itself. wrk's own
+CPU per request is printed to show it is not the bottleneck. A server's CPU
+per request is its process's user + system time over a round (/proc) divided
+by the requests served; it leaves out the work PostgreSQL does for it.
 """
 
 from __future__ import annotations
@@ -26,8 +33,10 @@ import asyncio
 import json
 import os
 import resource
+import signal
 import statistics
 import subprocess
+import sys
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -357,6 +366,8 @@ def parse_args() -> argparse.Namespace:
 
 
 def main() -> None:
+    # A terminated run unwinds like an interrupted one: the servers it started are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     args = parse_args()
     url = database_url(args.database, args.papers, args.researchers, args.seed)
     upgrade(url)
