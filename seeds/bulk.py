@@ -609,9 +609,15 @@ class _Batch:
         for place in candidates:
             if not _place_conflicts(place, ref):
                 return self._adopt_place(place, ref)
-        slug = manifest_slugs().get(key) or make_slug(ref.name, taken=frozenset()) or "institution"
+        # The seed's slug for this name (mit), unless another place has it.
+        seeded = manifest_slugs().get(key)
+        slug = seeded if seeded and seeded not in self.place_by_slug else make_slug(ref.name)
         place = _Place(
-            id=None, name=_text(ref.name, NAME_MAX_LENGTH), slug=slug, name_key=key, new=True
+            id=None,
+            name=_text(ref.name, NAME_MAX_LENGTH),
+            slug=slug or "institution",
+            name_key=key,
+            new=True,
         )
         self._add_place(place)
         return self._adopt_place(place, ref)
