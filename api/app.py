@@ -25,6 +25,7 @@ from api.request_ids import RequestIds
 from api.settings import Settings, get_settings
 from db.engine import create_engine, create_session_factory, create_write_engine
 from db.migrate import current_revision, head_revision
+from resolvers.bounds import BoundsWatch
 
 
 def create_app(
@@ -36,6 +37,8 @@ def create_app(
     for callers that build their own (and for tests of a store shared by two apps).
     """
     settings = settings or get_settings()
+    # The longest lists in the data, read at start and every few minutes: what costs count.
+    bounds = BoundsWatch(every_s=settings.list_bounds_refresh_s)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -51,7 +54,8 @@ def create_app(
         app.state.write_engine = write_engine
         count_statements(engine, write_engine)  # into each request's log line
         try:
-            yield
+            async with bounds.running(engine):
+                yield
         finally:
             await write_engine.dispose()
             await engine.dispose()
@@ -60,7 +64,7 @@ def create_app(
         Route("/health", health, methods=["GET", "HEAD"]),
         Route("/ready", ready, methods=["GET", "HEAD"]),
         Route("/metrics", metrics_page, methods=["GET"]),
-        Route("/graphql", create_graphql_view(settings)),
+        Route("/graphql", create_graphql_view(settings, lambda: bounds.current)),
         *graphiql_routes(),
         *landing_routes(),
         *profile_page_routes(),

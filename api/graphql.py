@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -22,6 +23,7 @@ from api.observability import RecordOperation, note_errors, request_record
 from api.persisted import LruQueryStore, PersistedQueryError, QueryStore, resolve_query
 from api.protection import protection_extensions
 from api.settings import Settings
+from resolvers.bounds import ListBounds
 from resolvers.context import Context
 from schema import ExtensionFactory, build_schema
 
@@ -181,9 +183,9 @@ def accepts_graphql_response(accept: str) -> bool:
     return wanted > 0 and wanted >= weights.get("application/json", 0.0)
 
 
-def create_graphql_view(settings: Settings) -> GraphQLView:
+def create_graphql_view(settings: Settings, bounds: Callable[[], ListBounds]) -> GraphQLView:
     """The endpoint for these settings: the schema with the server's extensions."""
-    served = build_schema(extensions=[*server_extensions(settings), RecordOperation])
+    served = build_schema(extensions=[*server_extensions(settings, bounds), RecordOperation])
     return GraphQLView(
         served,
         graphiql=settings.graphiql,
@@ -192,6 +194,8 @@ def create_graphql_view(settings: Settings) -> GraphQLView:
     )
 
 
-def server_extensions(settings: Settings) -> list[ExtensionFactory]:
+def server_extensions(
+    settings: Settings, bounds: Callable[[], ListBounds]
+) -> list[ExtensionFactory]:
     """Extensions that depend on how the server is configured (limits, logging)."""
-    return protection_extensions(settings)
+    return protection_extensions(settings, bounds)

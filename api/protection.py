@@ -1,13 +1,10 @@
 """Limits that keep one request from taking the whole server.
 
-Before execution: the document's tokens, depth and aliases (Strawberry's
-limiters) and its cost, counted the way GitHub's GraphQL API counts nodes:
-every connection may return as many items as its `first`/`last` asks (20
-when neither is given), once for each item its parent connections may
-return, so `researchers(first: 100) { papers(first: 50) }` may return
-100 + 100 * 50 = 5,100 nodes. A request over the budget is refused before
-any SQL runs, with its cost in the error; an accepted request reports its
-cost in the response's `extensions`.
+Before execution: the document's tokens, depth and aliases, measured once
+per document, and its cost, counted per request the way GitHub's GraphQL API
+counts nodes (schema.plans and schema.analysis say how). A request over a
+limit is refused before any SQL runs, with the figure in the error; an
+accepted request reports its cost in the response's `extensions`.
 
 Around the request, as ASGI middleware: a size limit on the body and a time
 limit on the whole request.
@@ -17,141 +14,31 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
-from typing import Any
+import time
+from collections.abc import Callable
 
-from graphql import (
-    DocumentNode,
-    ExecutionResult,
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    GraphQLError,
-    GraphQLInterfaceType,
-    GraphQLNamedType,
-    GraphQLObjectType,
-    GraphQLSchema,
-    InlineFragmentNode,
-    IntValueNode,
-    OperationDefinitionNode,
-    SelectionSetNode,
-    VariableNode,
-    get_named_type,
-)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-    SchemaExtension,
-)
 
 from api.observability import request_record
 from api.settings import Settings
-from resolvers.pages import DEFAULT_PAGE_SIZE
+from resolvers.bounds import ListBounds
+from resolvers.deadline import deadline_in
 from schema import ExtensionFactory
+from schema.plans import Limits, OperationPlans, Planner
 
 
-def protection_extensions(settings: Settings) -> list[ExtensionFactory]:
-    """The pre-execution limits, as configured."""
-    return [
-        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: QueryDepthLimiter(max_depth=settings.max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
-        lambda: QueryCost(max_cost=settings.max_cost),
-    ]
-
-
-class QueryCost(SchemaExtension):
-    """Refuses operations that may return more nodes than the budget; reports the cost."""
-
-    def __init__(self, *, max_cost: int) -> None:
-        self.max_cost = max_cost
-        self.cost: int | None = None
-
-    def on_execute(self) -> Iterator[None]:
-        context = self.execution_context
-        document = context.graphql_document
-        operation = _operation(document, context.operation_name) if document else None
-        if document is not None and operation is not None:
-            counter = _CostCounter(context.schema._schema, document, context.variables or {})
-            root = context.schema._schema.get_root_type(operation.operation)
-            self.cost = counter.count(root, operation.selection_set, 1)
-            if self.cost > self.max_cost:
-                context.result = ExecutionResult(data=None, errors=[self._refusal()])
-        yield
-
-    def _refusal(self) -> GraphQLError:
-        return GraphQLError(
-            f"This query may return {self.cost:,} nodes; the limit is {self.max_cost:,}. "
-            "Ask for fewer items with first/last, or split the query.",
-            extensions={"code": "QUERY_TOO_COSTLY", "cost": self.cost, "limit": self.max_cost},
-        )
-
-    def get_results(self) -> dict[str, Any]:
-        return {} if self.cost is None else {"cost": {"nodes": self.cost, "limit": self.max_cost}}
-
-
-def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if name is not None:
-        return next((o for o in operations if o.name and o.name.value == name), None)
-    return operations[0] if len(operations) == 1 else None
-
-
-class _CostCounter:
-    """Walks an operation, counting the nodes its connections may return."""
-
-    def __init__(self, schema: GraphQLSchema, document: DocumentNode, variables: dict[str, Any]):
-        self.schema = schema
-        self.variables = variables
-        self.fragments = {
-            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-        }
-
-    def count(
-        self, parent: GraphQLNamedType | None, selections: SelectionSetNode | None, above: int
-    ) -> int:
-        """Nodes the selections may return when `above` parent items each ask for them."""
-        if selections is None or not isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
-            return 0
-        total = 0
-        for selection in selections.selections:
-            if isinstance(selection, FieldNode):
-                total += self._field(parent, selection, above)
-            elif isinstance(selection, InlineFragmentNode):
-                condition = selection.type_condition
-                narrowed = self.schema.get_type(condition.name.value) if condition else parent
-                total += self.count(narrowed, selection.selection_set, above)
-            elif isinstance(selection, FragmentSpreadNode):
-                fragment = self.fragments.get(selection.name.value)
-                if fragment is not None:
-                    narrowed = self.schema.get_type(fragment.type_condition.name.value)
-                    total += self.count(narrowed, fragment.selection_set, above)
-        return total
-
-    def _field(
-        self, parent: GraphQLObjectType | GraphQLInterfaceType, field: FieldNode, above: int
-    ) -> int:
-        definition = parent.fields.get(field.name.value)
-        if definition is None:
-            return 0
-        returned = get_named_type(definition.type)
-        if returned.name.endswith("Connection"):
-            items = above * self._page_size(field)
-            return items + self.count(returned, field.selection_set, items)
-        return self.count(returned, field.selection_set, above)
-
-    def _page_size(self, field: FieldNode) -> int:
-        for argument in field.arguments or ():
-            if argument.name.value in ("first", "last"):
-                value = argument.value
-                if isinstance(value, IntValueNode):
-                    return int(value.value)
-                if isinstance(value, VariableNode):
-                    given = self.variables.get(value.name.value)
-                    return given if isinstance(given, int) else DEFAULT_PAGE_SIZE
-        return DEFAULT_PAGE_SIZE
+def protection_extensions(
+    settings: Settings, bounds: Callable[[], ListBounds]
+) -> list[ExtensionFactory]:
+    """The pre-execution limits, as configured: each document planned once (schema.plans)."""
+    limits = Limits(
+        max_depth=settings.max_depth,
+        max_aliases=settings.max_aliases,
+        max_tokens=settings.max_tokens,
+        max_cost=settings.max_cost,
+    )
+    planner = Planner(limits, maxsize=settings.planned_documents_max)
+    return [lambda: OperationPlans(planner=planner, bounds=bounds)]
 
 
 class BodySizeLimit:
@@ -191,30 +78,48 @@ class _TooLargeError(Exception):
 
 
 class TimeLimit:
-    """Ends a request that runs longer than `seconds` with 503 and a GraphQL-shaped error."""
+    """Ends a request that runs longer than `seconds` with 503 and a GraphQL-shaped error.
+
+    Two things stop the work: an asyncio timeout cancels whatever the request
+    awaits (a statement, a lock), and the deadline set here stops the GraphQL
+    executor at its next field (schema.execution), which an asyncio timeout
+    cannot do while the work never awaits. An answer that is ready only after
+    the deadline is replaced by the 503, so no late answer looks like a success.
+    """
 
     def __init__(self, app: ASGIApp, *, seconds: float) -> None:
         self.app = app
         self.seconds = seconds
+        self.message = f"The request took longer than {seconds:g} s and was stopped."
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
+        started = late = False
 
         async def watched(message: Message) -> None:
-            nonlocal started
+            nonlocal started, late
+            if message["type"] == "http.response.start" and time.monotonic() >= deadline:
+                late = True
+            if late:
+                return
             started = True
             await send(message)
 
-        try:
-            async with asyncio.timeout(self.seconds):
-                await self.app(scope, receive, watched)
-        except TimeoutError:
-            if not started:
-                message = f"The request took longer than {self.seconds:g} s and was stopped."
-                await send_error(send, 503, message, code="TIMEOUT")
+        with deadline_in(self.seconds) as deadline:
+            try:
+                async with asyncio.timeout_at(_loop_time(deadline)):
+                    await self.app(scope, receive, watched)
+            except TimeoutError:
+                late = not started
+        if late:
+            await send_error(send, 503, self.message, code="TIMEOUT")
+
+
+def _loop_time(monotonic_at: float) -> float:
+    """The event loop's clock reading at a time.monotonic() reading."""
+    return asyncio.get_running_loop().time() + (monotonic_at - time.monotonic())
 
 
 async def send_error(

@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     max_cost: int = Field(
         default=25_000, ge=1, description="Nodes a query's connections may return (GitHub-style)"
     )
+    planned_documents_max: int = Field(
+        default=500, ge=1, description="Documents kept parsed, validated and measured"
+    )
+    list_bounds_refresh_s: float = Field(
+        default=300.0, gt=0, description="Seconds between readings of the longest lists"
+    )
     max_body_bytes: int = Field(default=100_000, ge=1, description="Size of a request body")
     request_timeout_s: float = Field(default=30.0, gt=0, description="Time for one request")
     rate_limit_enabled: bool = Field(default=True, description="Count /graphql requests")

@@ -19,14 +19,16 @@ payload's userErrors (resolvers.mutations.validation).
 
 from __future__ import annotations
 
-from graphql import GraphQLError
+from collections.abc import Collection
+
+from graphql import GraphQLError, Node
 
 
 class InvalidArgumentError(GraphQLError):
     """A request argument that is malformed or out of bounds; nothing was done."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message, extensions={"code": "BAD_USER_INPUT"})
+    def __init__(self, message: str, *, nodes: Collection[Node] | None = None) -> None:
+        super().__init__(message, nodes, extensions={"code": "BAD_USER_INPUT"})
 
 
 class UnauthenticatedError(GraphQLError):

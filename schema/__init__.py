@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError, lexicographic_sort_schema, print_schema
-from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
+from strawberry.extensions import SchemaExtension
 
+from resolvers.context import EndReads
+from schema.dates import Date
+from schema.execution import DeadlineExecutor
 from schema.input_text import RefuseNulCharacters
 from schema.institution import Institution
 from schema.masking import MaskUnexpectedErrors
@@ -38,13 +42,14 @@ class Schema(strawberry.Schema):
 def build_schema(*, extensions: Sequence[ExtensionFactory] = ()) -> strawberry.Schema:
     """The schema, with the server's own extensions (limits, logging) added after ours."""
     return Schema(
+        execution_context_class=DeadlineExecutor,
         query=Query,
         mutation=Mutation,
         types=[Researcher, Paper, Institution],
+        # A day the calendar lacks reaches a mutation, to be reported with its field's path.
+        scalar_overrides={date: Date},
         extensions=[
-            # Parsing and validating the same document again on every request is wasted work.
-            lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
+            EndReads,  # first, so that it closes the request's reads after every other
             RefuseNulCharacters,
             *extensions,
             MaskUnexpectedErrors,

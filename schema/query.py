@@ -10,7 +10,7 @@ import strawberry
 from db.tables import AnyRow
 from resolvers import categories, institutions, papers, researchers
 from resolvers.context import Context
-from resolvers.nodes import load_node
+from resolvers.nodes import load_node, load_nodes
 from schema.category import Category
 from schema.connection import After, Before, Connection, First, Last, connection, page_args
 from schema.corpus import CorpusStats
@@ -58,14 +58,15 @@ class Query:
 
     @strawberry.field(
         description="Fetch several objects by global ID, in the order given; null for each "
-        "one that no longer exists."
+        "one that no longer exists. At most 100 IDs at a time."
     )
     async def nodes(
         self,
         info: strawberry.Info[Context],
         ids: Annotated[list[strawberry.ID], _arg("Global IDs.")],
     ) -> list[Node | None]:
-        return [await _node(info, global_id) for global_id in ids]
+        found = await load_nodes(info.context, ids)
+        return [None if item is None else NODE_TYPES[item[0]](item[1]) for item in found]
 
     @strawberry.field(description="One researcher: exactly one of id, slug and orcid.")
     async def researcher(

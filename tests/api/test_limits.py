@@ -51,7 +51,9 @@ async def test_depth_at_the_limit_passes_and_one_more_is_refused(
         '{ researcher(slug: "david-bau") { papers { nodes { authors { researcher { slug } } } } } }'
     )
     assert "errors" not in await post(limited, at_limit)
-    assert message(await post(limited, over)) == "'anonymous' exceeds maximum operation depth of 4"
+    assert message(await post(limited, over)) == (
+        "'anonymous' exceeds maximum operation depth of 4 (it is 5 deep)"
+    )
 
 
 async def test_aliases_at_the_limit_pass_and_one_more_is_refused(

@@ -1,0 +1,183 @@
+"""Each distinct document is planned once: parsed, validated and measured, then reused.
+
+`Planner.plan_for(text)` returns the `DocumentPlan` of a document text, from an
+LRU cache keyed by the text. A plan holds the parsed document, the errors
+validation found (graphql-core's rules, then our depth and alias limits), and
+what the cost counter needs. The `OperationPlans` extension hands the plan to
+Strawberry in place of its own parse and validate, then counts the cost of the
+operation with the request's variables before anything runs.
+
+Nothing here walks a fragment twice (schema.analysis), so a document of N
+bytes costs O(N) to plan, and a document seen before costs a dict lookup.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    parse,
+)
+from graphql.execution.values import get_variable_values
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
+
+from resolvers.bounds import ListBounds
+from resolvers.errors import InvalidArgumentError
+from schema.analysis import CostCounter, DocumentShape, fragments_of, operation_named
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one document may ask for; refusals name the limit and the figure."""
+
+    max_depth: int
+    max_aliases: int
+    max_tokens: int
+    max_cost: int
+
+
+@dataclass(slots=True)
+class DocumentPlan:
+    """One document, parsed and checked once; `errors` empty means it may run."""
+
+    document: DocumentNode | None
+    errors: list[GraphQLError]
+    fragments: dict[str, Any] = field(default_factory=dict)
+
+
+class Planner:
+    """Plans documents for one schema and set of limits, keeping the latest `maxsize`."""
+
+    def __init__(self, limits: Limits, *, maxsize: int = 256) -> None:
+        self.limits = limits
+        self.maxsize = maxsize
+        self._plans: OrderedDict[str, DocumentPlan] = OrderedDict()
+
+    def plan_for(self, schema: GraphQLSchema, text: str, rules: tuple[Any, ...]) -> DocumentPlan:
+        plan = self._plans.get(text)
+        if plan is not None:
+            self._plans.move_to_end(text)
+            return plan
+        plan = self._plans[text] = self._make(schema, text, rules)
+        if len(self._plans) > self.maxsize:
+            self._plans.popitem(last=False)
+        return plan
+
+    def _make(self, schema: GraphQLSchema, text: str, rules: tuple[Any, ...]) -> DocumentPlan:
+        try:
+            document = parse(text, max_tokens=self.limits.max_tokens)
+        except GraphQLError as error:
+            return DocumentPlan(document=None, errors=[error])
+        errors = validate_document(schema, document, rules)
+        if errors:
+            return DocumentPlan(document=document, errors=errors)
+        shape = DocumentShape(fragments_of(document))
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        for operation in operations:
+            errors.extend(self._shape_errors(shape, operation))
+        return DocumentPlan(document=document, errors=errors, fragments=shape.fragments)
+
+    def _shape_errors(
+        self, shape: DocumentShape, operation: OperationDefinitionNode
+    ) -> list[GraphQLError]:
+        name = operation.name.value if operation.name else "anonymous"
+        found = []
+        depth = shape.depth(operation)
+        if depth > self.limits.max_depth:
+            message = (
+                f"'{name}' exceeds maximum operation depth of {self.limits.max_depth} "
+                f"(it is {depth} deep)"
+            )
+            found.append(GraphQLError(message, operation, extensions={"code": "TOO_DEEP"}))
+        aliases = shape.aliases(operation)
+        if aliases > self.limits.max_aliases:
+            message = f"{aliases} aliases found. Allowed: {self.limits.max_aliases}"
+            found.append(GraphQLError(message, operation, extensions={"code": "TOO_MANY_ALIASES"}))
+        return found
+
+    def cost(
+        self,
+        schema: GraphQLSchema,
+        plan: DocumentPlan,
+        operation_name: str | None,
+        variables: dict[str, Any],
+        bounds: ListBounds,
+    ) -> int | None:
+        """Nodes the operation may return with these variables; None when it cannot run."""
+        if plan.document is None or plan.errors:
+            return None
+        operation = operation_named(plan.document, operation_name)
+        if operation is None:
+            return None
+        coerced = get_variable_values(schema, operation.variable_definitions or (), variables)
+        if isinstance(coerced, list):
+            return None  # execution refuses the variables before anything runs
+        root = schema.get_root_type(operation.operation)
+        if root is None:
+            return None
+        return CostCounter(schema, plan.fragments, coerced, bounds).count(root, operation)
+
+
+class OperationPlans(SchemaExtension):
+    """Strawberry's parse and validate, served from the planner; the cost checked per request."""
+
+    def __init__(self, *, planner: Planner, bounds: Callable[[], ListBounds]) -> None:
+        self.planner = planner
+        self.bounds = bounds
+        self.plan: DocumentPlan | None = None
+        self.cost: int | None = None
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        context.parse_options["max_tokens"] = self.planner.limits.max_tokens
+        if context.query:
+            rules = tuple(context.validation_rules)
+            self.plan = self.planner.plan_for(context.schema._schema, context.query, rules)
+            # A document that does not parse is left to Strawberry, which reports the error.
+            context.graphql_document = self.plan.document
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        if self.plan is not None and self.plan.document is not None:
+            self.execution_context.pre_execution_errors = list(self.plan.errors)
+        yield
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        if self.plan is not None and context.result is None:
+            try:
+                self.cost = self.planner.cost(
+                    context.schema._schema,
+                    self.plan,
+                    context.operation_name,
+                    context.variables or {},
+                    self.bounds(),
+                )
+            except InvalidArgumentError as error:
+                context.result = ExecutionResult(data=None, errors=[error])
+            else:
+                if self.cost is not None and self.cost > self.planner.limits.max_cost:
+                    context.result = ExecutionResult(data=None, errors=[self._refusal(self.cost)])
+        yield
+
+    def _refusal(self, cost: int) -> GraphQLError:
+        limit = self.planner.limits.max_cost
+        return GraphQLError(
+            f"This query may return {cost:,} nodes; the limit is {limit:,}. "
+            "Ask for fewer items with first/last, or split the query.",
+            extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "limit": limit},
+        )
+
+    def get_results(self) -> dict[str, Any]:
+        if self.cost is None:
+            return {}
+        return {"cost": {"nodes": self.cost, "limit": self.planner.limits.max_cost}}
