@@ -1,16 +1,21 @@
-"""The async engine and session factory; the database URL is always passed in."""
+"""The async engine, session factory and read snapshots; the database URL is always passed in."""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as sa_create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+
+T = TypeVar("T")
 
 
 def is_sqlite(url: str) -> bool:
@@ -18,9 +23,19 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(
-    url: str, *, statement_timeout_ms: int | None = None, echo: bool = False
+    url: str,
+    *,
+    statement_timeout_ms: int | None = None,
+    echo: bool = False,
+    pre_ping: bool = True,
 ) -> AsyncEngine:
-    """An async engine for a sqlite+aiosqlite or postgresql+asyncpg URL, tuned for each."""
+    """An async engine for a sqlite+aiosqlite or postgresql+asyncpg URL, tuned for each.
+
+    On PostgreSQL the pool pings each connection it hands out (`pre_ping`), so a
+    server restart costs no failed request; that is a round trip per checkout. An
+    engine that only serves `ReadSnapshot`s can do without: a snapshot whose
+    first read finds its connection closed opens another and reads again.
+    """
     if is_sqlite(url):
         engine = sa_create_async_engine(url, echo=echo)
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
@@ -31,7 +46,7 @@ def create_engine(
     return sa_create_async_engine(
         url,
         echo=echo,
-        pool_pre_ping=True,
+        pool_pre_ping=pre_ping,
         connect_args={"server_settings": server_settings},
     )
 
@@ -77,3 +92,90 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+class ReadSnapshot:
+    """One connection and one read-only transaction for all the reads of one request.
+
+    The reads of a request (a profile page: the researcher, their papers, the
+    bylines, the metrics) then see one state of the database, never half of a
+    write that committed between two of them, and cost one checkout and one
+    BEGIN instead of one of each per statement. The transaction is REPEATABLE
+    READ READ ONLY on PostgreSQL; on SQLite a deferred BEGIN, whose first read
+    fixes the snapshot (in WAL mode writers go on meanwhile).
+
+    Nothing is opened until the first read, and `close` must be called when the
+    request ends (it is safe to call when nothing was opened). DataLoader batches
+    run concurrently while a connection runs one statement at a time, so `run`
+    lets one piece of work at a time onto the connection.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._connection: AsyncConnection | None = None
+        self._lock = asyncio.Lock()
+        self._closed = False
+
+    async def run(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Run `work` on the snapshot's connection, opening the snapshot if need be."""
+        async with self._lock:
+            if self._connection is not None:
+                return await work(self._connection)
+            if self._closed:
+                # A batch that a cancelled request left scheduled: it would open a
+                # connection nobody closes.
+                raise RuntimeError("this snapshot is closed: its request has ended")
+            connection = await self._open()
+            try:
+                return await work(connection)
+            except DBAPIError as error:
+                if not error.connection_invalidated:
+                    raise
+            # The server closed the pooled connection (a restart) before anything was
+            # read: the snapshot has not begun, so a fresh connection may start it.
+            await self._drop()
+            return await work(await self._open())
+
+    async def close(self) -> None:
+        """End the transaction and give the connection back to the pool."""
+        async with self._lock:
+            self._closed = True
+            await self._drop()
+
+    async def _open(self) -> AsyncConnection:
+        connection = await self.engine.connect()
+        try:
+            if connection.dialect.name == "sqlite":
+                await connection.begin()
+                # SQLAlchemy's BEGIN is a no-op for the sqlite3 driver, which would run each
+                # SELECT in a transaction of its own. Sent to the driver, as asyncpg sends
+                # PostgreSQL's, so that it is not counted as one of the request's statements.
+                raw = await connection.get_raw_connection()
+                await raw.driver_connection.execute("BEGIN")  # type: ignore[union-attr]
+            else:
+                await connection.execution_options(
+                    isolation_level="REPEATABLE READ", postgresql_readonly=True
+                )
+                await connection.begin()  # asyncpg sends it with the first statement
+        except BaseException:
+            await connection.close()
+            raise
+        self._connection = connection
+        return connection
+
+    async def _drop(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        # Shielded: a request cancelled (timed out) while closing must still give the
+        # connection back, or the pool would lose it.
+        await asyncio.shield(_close_quietly(connection))
+
+
+async def _close_quietly(connection: AsyncConnection) -> None:
+    try:
+        await connection.close()  # rolls back: nothing was written
+    except Exception:
+        # A connection whose statement was cancelled may not roll back cleanly;
+        # the pool must not hand it out again.
+        await connection.invalidate()

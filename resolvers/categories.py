@@ -9,5 +9,4 @@ from resolvers.context import Context
 
 async def all_categories(context: Context) -> list[AnyRow]:
     """The whole taxonomy, by code."""
-    async with context.engine.connect() as connection:
-        return await metrics.all_categories(connection)
+    return await context.read(metrics.all_categories)

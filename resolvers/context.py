@@ -1,13 +1,19 @@
-"""What every resolver gets: the engines, this request's loaders, the caller's token, the clock."""
+"""What every resolver gets: the engines, this request's reads and loaders, the caller's token."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from strawberry.extensions import SchemaExtension
 
+from db.engine import ReadSnapshot
 from resolvers.loaders import Loaders
+
+T = TypeVar("T")
 
 
 def today() -> date:
@@ -17,6 +23,7 @@ def today() -> date:
 @dataclass(slots=True)
 class Context:
     engine: AsyncEngine
+    snapshot: ReadSnapshot
     loaders: Loaders
     today: date = field(default_factory=today)
     # Mutations write through this engine (on SQLite its transactions begin IMMEDIATE);
@@ -28,6 +35,8 @@ class Context:
     may_write: bool = False
     # Names this request in the response's x-request-id and in the server's log.
     request_id: str | None = None
+    # Snapshots a write made stale (forget_reads); closed with the request's own.
+    retired: list[ReadSnapshot] = field(default_factory=list)
 
     @classmethod
     def for_request(
@@ -38,9 +47,11 @@ class Context:
         authorization: str | None = None,
         request_id: str | None = None,
     ) -> Context:
+        snapshot = ReadSnapshot(engine)
         return cls(
             engine=engine,
-            loaders=Loaders(engine),
+            snapshot=snapshot,
+            loaders=Loaders(snapshot),
             write_engine=write_engine,
             authorization=authorization,
             request_id=request_id,
@@ -50,6 +61,34 @@ class Context:
     def writer(self) -> AsyncEngine:
         return self.write_engine or self.engine
 
+    async def read(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Run `work` on the request's read connection: every read of a request goes here.
+
+        One connection, one read transaction (one snapshot) for the whole request,
+        opened at the first read; `work` has the connection to itself while it runs.
+        """
+        return await self.snapshot.run(work)
+
+    async def close(self) -> None:
+        """End the request's reads: its transaction ends and its connection goes back."""
+        retired, self.retired = self.retired, []
+        for snapshot in [*retired, self.snapshot]:
+            await snapshot.close()
+
     def forget_reads(self) -> None:
-        """Drop what the loaders cached: after a write, the payload must show the new rows."""
-        self.loaders = Loaders(self.engine)
+        """After a write: the payload must show the new rows, so drop the cache and the snapshot."""
+        self.retired.append(self.snapshot)
+        self.snapshot = ReadSnapshot(self.engine)
+        self.loaders = Loaders(self.snapshot)
+
+
+class EndReads(SchemaExtension):
+    """Closes the request's reads when its operation ends: answered, failed or cancelled."""
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            context = self.execution_context.context
+            if isinstance(context, Context):
+                await context.close()

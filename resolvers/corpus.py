@@ -13,10 +13,8 @@ async def corpus_totals(context: Context) -> AnyRow:
 
 
 async def corpus_papers_by_year(context: Context) -> list[tuple[int, int]]:
-    async with context.engine.connect() as connection:
-        return await metrics.corpus_papers_by_year(connection)
+    return await context.read(metrics.corpus_papers_by_year)
 
 
 async def corpus_categories(context: Context) -> list[tuple[str, int]]:
-    async with context.engine.connect() as connection:
-        return await metrics.corpus_primary_categories(connection)
+    return await context.read(metrics.corpus_primary_categories)

@@ -15,5 +15,4 @@ async def find_institution(context: Context, *, id: str | None, slug: str | None
         raise InvalidArgumentError("Give exactly one of id and slug.")
     if id is not None:
         return await context.loaders.institutions_by_id.load(decode_id_of(id, "Institution"))
-    async with context.engine.connect() as connection:
-        return await institutions.institution_by_slug(connection, (slug or "").strip())
+    return await context.read(lambda c: institutions.institution_by_slug(c, (slug or "").strip()))

@@ -1,22 +1,22 @@
 """DataLoaders: one per access path, built per request so each cache lives one request.
 
-Every batch function opens its own short-lived connection: resolvers run
-concurrently, and one connection (or AsyncSession) cannot serve two
-statements at once. Each returns exactly one result per key, in key order.
+Every batch reads through the request's snapshot (db.engine.ReadSnapshot):
+one connection and one read transaction, which lets one batch at a time run
+its statements. Each returns exactly one result per key, in key order.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.dataloader import DataLoader
 
+from db.engine import ReadSnapshot
 from db.queries import coauthors, institutions, metrics, papers, researchers
 from db.queries.pages import Ordering, Page, PageRequest, cut_page, partitioned_page_statement
 from db.queries.papers import PaperFilter
@@ -57,9 +57,8 @@ def _grouped(pairs: Iterable[tuple[int, V]], ids: Sequence[int]) -> list[list[V]
 class Loaders:
     """The loaders of one request."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        self._categories: asyncio.Future[list[AnyRow]] | None = None
+    def __init__(self, snapshot: ReadSnapshot) -> None:
+        self.snapshot = snapshot
         self.researchers_by_id = self._loader(self.load_researchers_by_id)
         self.papers_by_id = self._loader(self.load_papers_by_id)
         self.institutions_by_id = self._loader(self.load_institutions_by_id)
@@ -99,8 +98,7 @@ class Loaders:
         return DataLoader(load_fn=load)
 
     async def _read(self, statement: Callable[[AsyncConnection], Awaitable[V]]) -> V:
-        async with self.engine.connect() as connection:
-            return await statement(connection)
+        return await self.snapshot.run(statement)
 
     # Rows by id.
 
@@ -120,11 +118,8 @@ class Loaders:
         return [totals for _ in keys]
 
     async def load_categories_by_code(self, codes: list[str]) -> list[AnyRow | None]:
-        # The taxonomy is a few dozen rows: fetch it whole, once per request, however
-        # many batches ask (metrics and papers reach categories at different depths).
-        if self._categories is None:
-            self._categories = asyncio.ensure_future(self._read(metrics.all_categories))
-        return _by_id(await self._categories, codes, key="code")  # type: ignore[arg-type]
+        rows = await self._read(lambda c: metrics.categories_by_codes(c, codes))
+        return _by_id(rows, codes, key="code")  # type: ignore[arg-type]
 
     async def load_paper_count_by_category_code(self, codes: list[str]) -> list[int]:
         counts = await self._read(metrics.paper_count_by_category)
@@ -200,7 +195,8 @@ class Loaders:
         for parent, spec in keys:
             by_spec[spec].append(parent)
         pages: dict[tuple[int, S], Page] = {}
-        async with self.engine.connect() as connection:
+
+        async def read(connection: AsyncConnection) -> None:
             for spec, parents in by_spec.items():
                 statement, parent_column, ordering = select_for(spec, parents)
                 request = spec.request
@@ -214,6 +210,8 @@ class Loaders:
                 grouped = _grouped(((row.page_parent, row) for row in rows), parents)
                 for parent, parent_rows in zip(parents, grouped, strict=True):
                     pages[parent, spec] = cut_page(parent_rows, ordering, request)
+
+        await self._read(read)
         return [pages[key] for key in keys]
 
     async def load_paper_page_by_researcher_id(
@@ -277,13 +275,16 @@ class Loaders:
         for parent, spec in keys:
             by_filter[spec].append(parent)
         counts: dict[tuple[int, PaperFilter], int] = {}
-        async with self.engine.connect() as connection:
+
+        async def read(connection: AsyncConnection) -> None:
             for spec, parents in by_filter.items():
                 statement, parent_column = select_for(spec)
                 found = await papers.count_papers_by_parent(
                     connection, statement, parent_column, parents
                 )
                 counts.update({(parent, spec): found.get(parent, 0) for parent in parents})
+
+        await self._read(read)
         return [counts[key] for key in keys]
 
     async def load_coauthor_count_by_researcher_id(self, ids: list[int]) -> list[int]:

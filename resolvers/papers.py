@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select
 
 from db.queries import papers
-from db.queries.pages import Ordering, cut_page, page_statement
+from db.queries.pages import Ordering, count_rows, cut_page, fetch_page
 from db.queries.papers import PaperFilter
 from db.queries.search import SearchTooLongError, paper_matches
 from db.tables import AnyRow, paper
@@ -29,10 +29,9 @@ async def find_paper(
         raise InvalidArgumentError("Give exactly one of id, arxivId and doi.")
     if id is not None:
         return await context.loaders.papers_by_id.load(decode_id_of(id, "Paper"))
-    async with context.engine.connect() as connection:
-        if arxiv_id is not None:
-            return await papers.paper_by_arxiv_id(connection, arxiv_id.strip())
-        return await papers.paper_by_doi(connection, (doi or "").strip())
+    if arxiv_id is not None:
+        return await context.read(lambda c: papers.paper_by_arxiv_id(c, arxiv_id.strip()))
+    return await context.read(lambda c: papers.paper_by_doi(c, (doi or "").strip()))
 
 
 async def list_papers(
@@ -69,13 +68,10 @@ async def _page_of(
     context: Context, statement: Select[Any], ordering: Ordering, args: PageArgs
 ) -> PageResult:
     request = page_request(args, ordering)
-    async with context.engine.connect() as connection:
-        rows = (await connection.execute(page_statement(statement, ordering, request))).all()
+    rows = await context.read(lambda c: fetch_page(c, statement, ordering, request))
 
     async def count_all() -> int:
-        counted = select(func.count()).select_from(statement.subquery())
-        async with context.engine.connect() as connection:
-            return (await connection.execute(counted)).scalar_one()
+        return await context.read(lambda c: count_rows(c, statement))
 
     return page_result(cut_page(rows, ordering, request), ordering, count_all)
 

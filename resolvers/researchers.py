@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from db.queries import coauthors, researchers
-from db.queries.pages import cut_page, page_statement
+from db.queries.pages import cut_page, fetch_page
 from db.tables import AnyRow
 from resolvers.context import Context
 from resolvers.errors import InvalidArgumentError
@@ -23,8 +23,9 @@ async def find_researcher(
     if id is not None:
         return await context.loaders.researchers_by_id.load(decode_id_of(id, "Researcher"))
     column, value = ("slug", slug) if slug is not None else ("orcid", _bare_orcid(orcid or ""))
-    async with context.engine.connect() as connection:
-        return await researchers.researcher_by(connection, column, (value or "").strip())
+    return await context.read(
+        lambda connection: researchers.researcher_by(connection, column, (value or "").strip())
+    )
 
 
 def _bare_orcid(orcid: str) -> str:
@@ -44,15 +45,16 @@ async def list_researchers(
 ) -> PageResult:
     """Researchers by name, or ranked by an indicator computed in SQL (leaderboards)."""
     field, descending = order or ("NAME", False)
-    statement, ordering = researchers.researchers_select(query=query, order_field=field)
-    ordering = ordering.reversed() if descending else ordering
+    statement, ordering = researchers.researchers_select(
+        query=query, order_field=field, descending=descending
+    )
     request = page_request(args, ordering)
-    async with context.engine.connect() as connection:
-        rows = (await connection.execute(page_statement(statement, ordering, request))).all()
+    rows = await context.read(lambda c: fetch_page(c, statement, ordering, request))
 
     async def count_all() -> int:
-        async with context.engine.connect() as connection:
-            return await researchers.count_researchers(connection, query=query)
+        return await context.read(
+            lambda connection: researchers.count_researchers(connection, query=query)
+        )
 
     return page_result(cut_page(rows, ordering, request), ordering, count_all)
 

@@ -11,7 +11,16 @@ from resolvers.context import Context
 @strawberry.type(description="An arXiv category.")
 class Category:
     code: str = strawberry.field(description="The arXiv code, e.g. cs.CL.")
-    name: str = strawberry.field(description="The category's name, e.g. Computation and Language.")
+    # The name when the row is at hand; otherwise it is read (by code) only if asked for.
+    known_name: strawberry.Private[str | None] = None
+
+    @strawberry.field(description="The category's name, e.g. Computation and Language.")
+    async def name(self, info: strawberry.Info[Context]) -> str:
+        if self.known_name is not None:
+            return self.known_name
+        row = await info.context.loaders.categories_by_code.load(self.code)
+        # A code without a row can only be one we were given before the taxonomy knew it.
+        return self.code if row is None else str(row.name)
 
     @strawberry.field(description="Papers stored in this category, cross-listings included.")
     async def paper_count(self, info: strawberry.Info[Context]) -> int:
@@ -19,14 +28,7 @@ class Category:
 
     @classmethod
     def from_row(cls, row: AnyRow) -> Category:
-        return cls(code=row.code, name=row.name)
-
-
-async def load_category(info: strawberry.Info[Context], code: str | None) -> Category | None:
-    if code is None:
-        return None
-    row = await info.context.loaders.categories_by_code.load(code)
-    return None if row is None else Category.from_row(row)
+        return cls(code=row.code, known_name=row.name)
 
 
 @strawberry.type(description="A number for one calendar year.")
@@ -47,10 +49,8 @@ class CategoryCount:
     count: int = strawberry.field(description="Papers whose primary category this is.")
 
     @strawberry.field(description="The category.")
-    async def category(self, info: strawberry.Info[Context]) -> Category:
-        category = await load_category(info, self.code)
-        # A code without a row can only be one we were given before the taxonomy knew it.
-        return category or Category(code=self.code, name=self.code)
+    def category(self) -> Category:
+        return Category(code=self.code)
 
 
 def category_counts(

@@ -24,7 +24,11 @@ class PaperOrderField(Enum):
     TITLE = strawberry.enum_value("TITLE", description="Title, ignoring case and accents.")
 
 
-@strawberry.enum(description="What researchers can be sorted by; indicators are computed in SQL.")
+@strawberry.enum(
+    description="What researchers can be sorted by; indicators are computed in SQL. "
+    "Researchers with equal figures (the same h-index, say) come in the order they were "
+    "added, earliest first, in either direction: a stable order, page after page."
+)
 class ResearcherOrderField(Enum):
     NAME = strawberry.enum_value("NAME", description="Name, ignoring case and accents.")
     PAPER_COUNT = strawberry.enum_value("PAPER_COUNT", description="Papers stored.")

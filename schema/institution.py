@@ -9,7 +9,6 @@ import strawberry
 from db.tables import AnyRow
 from resolvers import papers, researchers
 from resolvers.context import Context
-from resolvers.nodes import encode_global_id
 from schema.connection import After, Before, Connection, First, Last, connection, page_args
 from schema.inputs import PaperOrder, paper_order
 from schema.node import Node
@@ -63,7 +62,6 @@ class Institution(Node):
     @classmethod
     def from_row(cls, row: AnyRow) -> Institution:
         return cls(
-            id=strawberry.ID(encode_global_id("Institution", row.id)),
             db_id=row.id,
             slug=row.slug,
             name=row.name,

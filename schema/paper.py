@@ -9,8 +9,7 @@ import strawberry
 
 from db.tables import AnyRow
 from resolvers.context import Context
-from resolvers.nodes import encode_global_id
-from schema.category import Category, YearCount, load_category, year_counts
+from schema.category import Category, YearCount, year_counts
 from schema.node import Node
 
 if TYPE_CHECKING:
@@ -61,14 +60,14 @@ class Paper(Node):
     )
 
     @strawberry.field(description="The arXiv category the paper is filed under first.")
-    async def primary_category(self, info: strawberry.Info[Context]) -> Category | None:
-        return await load_category(info, self.category_code)
+    def primary_category(self) -> Category | None:
+        # The code is on the paper's row, which a foreign key ties to the taxonomy.
+        return None if self.category_code is None else Category(code=self.category_code)
 
     @strawberry.field(description="Every category of the paper, the primary one included.")
     async def categories(self, info: strawberry.Info[Context]) -> list[Category]:
         codes = await info.context.loaders.category_codes_by_paper_id.load(self.db_id)
-        rows = await info.context.loaders.categories_by_code.load_many(codes)
-        return [Category.from_row(row) for row in rows if row is not None]
+        return [Category(code=code) for code in codes]
 
     @strawberry.field(
         description="The byline in order, as far as it is known; authors whose "
@@ -111,7 +110,6 @@ class Paper(Node):
     @classmethod
     def from_row(cls, row: AnyRow) -> Paper:
         return cls(
-            id=strawberry.ID(encode_global_id("Paper", row.id)),
             db_id=row.id,
             updated_at=row.updated_at,
             category_code=row.primary_category,

@@ -11,7 +11,6 @@ from db.tables import AnyRow
 from resolvers import papers, researchers
 from resolvers.context import Context
 from resolvers.indicators import Window
-from resolvers.nodes import encode_global_id
 from resolvers.pages import PageResult
 from schema.connection import (
     After,
@@ -168,7 +167,6 @@ class Researcher(Node):
     @classmethod
     def from_row(cls, row: AnyRow) -> Researcher:
         return cls(
-            id=strawberry.ID(encode_global_id("Researcher", row.id)),
             db_id=row.id,
             updated_at=row.updated_at,
             slug=row.slug,

@@ -53,6 +53,11 @@ async def all_categories(connection: AsyncConnection) -> list[AnyRow]:
     return list((await connection.execute(statement)).all())
 
 
+async def categories_by_codes(connection: AsyncConnection, codes: Sequence[str]) -> list[AnyRow]:
+    statement = select(category).where(category.c.code.in_(codes))
+    return list((await connection.execute(statement)).all())
+
+
 async def paper_count_by_category(connection: AsyncConnection) -> dict[str, int]:
     """Papers per category code, cross-listings included."""
     statement = select(paper_category.c.category_code, func.count()).group_by(

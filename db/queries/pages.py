@@ -20,6 +20,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, literal, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import AnyRow
 
@@ -128,6 +129,19 @@ def page_statement(statement: Select[Any], ordering: Ordering, request: PageRequ
     """One page (plus one row, to know whether there is more) of a single list."""
     restricted = _restricted(statement, ordering, request)
     return restricted.order_by(*_sort(ordering, request)).limit(request.size + 1)
+
+
+async def fetch_page(
+    connection: AsyncConnection, statement: Select[Any], ordering: Ordering, request: PageRequest
+) -> list[AnyRow]:
+    """The rows of `page_statement`, in scan order, for `cut_page`."""
+    return list((await connection.execute(page_statement(statement, ordering, request))).all())
+
+
+async def count_rows(connection: AsyncConnection, statement: Select[Any]) -> int:
+    """How many rows the statement selects: the totalCount of a whole list."""
+    counted = select(func.count()).select_from(statement.subquery())
+    return int((await connection.execute(counted)).scalar_one())
 
 
 def partitioned_page_statement(

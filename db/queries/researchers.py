@@ -27,7 +27,7 @@ STAT_FIELDS = ("PAPER_COUNT", "CITATION_COUNT", "H_INDEX")
 NAME_ORDERING = Ordering("NAME", (researcher.c.name_key, researcher.c.id), (parse_str, parse_int))
 
 
-def researcher_stats(researcher_ids: Sequence[int] | None = None) -> Subquery:
+def researcher_stats(researcher_ids: Sequence[int] | Select[Any] | None = None) -> Subquery:
     """Paper count, citation count and h-index of researchers with a paper, in SQL.
 
     h is the number of a researcher's papers whose citation count is at least
@@ -59,22 +59,36 @@ def researcher_stats(researcher_ids: Sequence[int] | None = None) -> Subquery:
     )
 
 
-def researchers_select(*, query: str | None, order_field: str) -> tuple[Select[Any], Ordering]:
-    """Researchers matching a name search, with the ordering the field asks for."""
+def researchers_select(
+    *, query: str | None, order_field: str, descending: bool = False
+) -> tuple[Select[Any], Ordering]:
+    """Researchers matching a name search, in the order the field and direction ask for.
+
+    Leaderboards rank by the kept figures (researcher_indicators, one row per
+    researcher) and break ties by id, earliest added first, in both directions.
+    Each direction has an index that yields rows in exactly this order
+    (LEADERBOARD_INDEXES), so a page is an index range however deep it is.
+    """
     statement = select(researcher)
     if query is not None:
         statement = statement.where(_name_matches(query))
     if order_field == "NAME":
-        return statement, NAME_ORDERING
+        return statement, NAME_ORDERING.reversed() if descending else NAME_ORDERING
     if order_field not in STAT_FIELDS:
         raise ValueError(f"unknown researcher ordering {order_field}")
     # Ranked from the kept table: computing h-indexes of every researcher per request
     # costs seconds at 200,000 papers.
-    statement = statement.outerjoin(
+    statement = statement.join(
         researcher_indicators, researcher_indicators.c.researcher_id == researcher.c.id
     )
-    value = func.coalesce(researcher_indicators.c[order_field.lower()], 0)
-    return statement, Ordering(order_field, (value, researcher.c.id), (parse_int, parse_int))
+    value = researcher_indicators.c[order_field.lower()]
+    tie = researcher_indicators.c.researcher_id
+    parsers = (parse_int, parse_int)
+    if descending:
+        # Every key of an ordering runs one way (db.queries.pages): the id is negated
+        # so that it still runs upwards while the figure runs downwards.
+        return statement, Ordering(f"{order_field}:DESC", (value, -tie), parsers, descending=True)
+    return statement, Ordering(order_field, (value, tie), parsers)
 
 
 def _name_matches(query: str) -> ColumnElement[bool]:

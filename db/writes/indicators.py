@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Insert, delete, func, insert, select
+from sqlalchemy import Insert, Select, delete, exists, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.queries.researchers import researcher_stats
@@ -30,7 +30,7 @@ from db.writes.researchers import hold_researchers
 CHUNK = 1000  # ids per statement, well under every driver's parameter limit
 
 
-def indicators_insert(researcher_ids: Sequence[int] | None = None) -> Insert:
+def indicators_insert(researcher_ids: Sequence[int] | Select[Any] | None = None) -> Insert:
     """INSERT ... SELECT of the figures of these researchers (all when None)."""
     stats = researcher_stats(researcher_ids)
     figures: Any = select(
@@ -43,6 +43,12 @@ def indicators_insert(researcher_ids: Sequence[int] | None = None) -> Insert:
         figures = figures.where(researcher.c.id.in_(researcher_ids))
     columns = ["researcher_id", "paper_count", "citation_count", "h_index"]
     return insert(researcher_indicators).from_select(columns, figures)
+
+
+def missing_indicators_insert() -> Insert:
+    """INSERT ... SELECT of the figures of every researcher who has no row yet."""
+    has_row = exists().where(researcher_indicators.c.researcher_id == researcher.c.id)
+    return indicators_insert(select(researcher.c.id).where(~has_row))
 
 
 async def refresh_indicators(

@@ -117,27 +117,63 @@ async def test_leaderboards_rank_by_indicators_computed_in_sql(blank: GraphQLCli
         data = await blank.data(RESEARCHERS, order=order, first=10)
         return [n["name"] for n in data["researchers"]["nodes"]]
 
-    assert await board("H_INDEX") == ["Ada", "Bob", "Dee", "Cy"]
-    assert await board("CITATION_COUNT") == ["Bob", "Ada", "Dee", "Cy"]
+    # Cy and Dee tie at 0: the one added first comes first.
+    assert await board("H_INDEX") == ["Ada", "Bob", "Cy", "Dee"]
+    assert await board("CITATION_COUNT") == ["Bob", "Ada", "Cy", "Dee"]
+    assert await board("H_INDEX", "ASC") == ["Cy", "Dee", "Bob", "Ada"]
     assert await board("PAPER_COUNT") == ["Cy", "Ada", "Bob", "Dee"]
     assert await board("PAPER_COUNT", "ASC") == ["Dee", "Bob", "Ada", "Cy"]
     assert await board("NAME", "DESC") == ["Dee", "Cy", "Bob", "Ada"]
 
 
+LEADERBOARD_PAGE = """
+query($order: ResearcherOrder, $first: Int, $after: String, $last: Int, $before: String) {
+  researchers(first: $first, after: $after, last: $last, before: $before, orderBy: $order) {
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor } nodes { name }
+  }
+}
+"""
+
+
+async def walk(client: GraphQLClient, order: dict[str, str], *, backwards: bool) -> list[str]:
+    """Every name of a leaderboard, two at a time, from the first page or from the last."""
+    names: list[str] = []
+    cursor = None
+    while True:
+        if backwards:
+            variables = {"order": order, "last": 2, "before": cursor}
+        else:
+            variables = {"order": order, "first": 2, "after": cursor}
+        page = (await client.data(LEADERBOARD_PAGE, **variables))["researchers"]
+        found = [n["name"] for n in page["nodes"]]
+        names = found + names if backwards else names + found
+        info = page["pageInfo"]
+        if not info["hasPreviousPage" if backwards else "hasNextPage"]:
+            return names
+        cursor = info["startCursor" if backwards else "endCursor"]
+
+
 async def test_leaderboard_pages_stay_in_order_across_ties(blank: GraphQLClient) -> None:
+    await add_researcher_with_papers(blank.engine, "Top", [{"citation_count": 9}] * 2)
     for name in ["E", "D", "C", "B", "A"]:
         await add_researcher_with_papers(blank.engine, name, [{"citation_count": 7}])
-    names: list[str] = []
-    after = None
-    order = {"field": "H_INDEX", "direction": "DESC"}
-    while True:
-        page = (await blank.data(RESEARCHERS, order=order, first=2, after=after))["researchers"]
-        names += [n["name"] for n in page["nodes"]]
-        if not page["pageInfo"]["hasNextPage"]:
-            break
-        after = page["pageInfo"]["endCursor"]
-    # Equal h-indexes fall back to a stable order (newest record first), page after page.
-    assert names == ["A", "B", "C", "D", "E"]
+    await add_researcher_with_papers(blank.engine, "Bottom", [])
+    # Equal h-indexes come in the order the researchers were added, in both
+    # directions, page after page, forwards and backwards.
+    descending = {"field": "H_INDEX", "direction": "DESC"}
+    ascending = {"field": "H_INDEX", "direction": "ASC"}
+    assert await walk(blank, descending, backwards=False) == [
+        "Top", "E", "D", "C", "B", "A", "Bottom"
+    ]  # fmt: skip
+    assert await walk(blank, descending, backwards=True) == [
+        "Top", "E", "D", "C", "B", "A", "Bottom"
+    ]  # fmt: skip
+    assert await walk(blank, ascending, backwards=False) == [
+        "Bottom", "E", "D", "C", "B", "A", "Top"
+    ]  # fmt: skip
+    assert await walk(blank, ascending, backwards=True) == [
+        "Bottom", "E", "D", "C", "B", "A", "Top"
+    ]  # fmt: skip
 
 
 async def test_metrics_windows_select_papers_and_citations(blank: GraphQLClient) -> None:

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from tests.api.conftest import GraphQLClient
 
 PROFILE = """
@@ -148,3 +155,43 @@ async def test_the_profile_query_costs_the_same_statements_for_5_papers_as_for_5
         await seeded.data(PROFILE, papers=50)
     assert len(five) == len(fifty)
     assert len(fifty) <= 14, "\n\n".join(fifty)
+
+
+@contextmanager
+def connections_and_transactions(engine: AsyncEngine) -> Iterator[dict[str, int]]:
+    """How many pool checkouts and BEGINs the block costs the engine."""
+    seen = {"checkouts": 0, "begins": 0, "checked out after": 0}
+
+    def checkout(*_args: Any) -> None:
+        seen["checkouts"] += 1
+
+    def begin(*_args: Any) -> None:
+        seen["begins"] += 1
+
+    event.listen(engine.sync_engine.pool, "checkout", checkout)
+    event.listen(engine.sync_engine, "begin", begin)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.sync_engine.pool, "checkout", checkout)
+        event.remove(engine.sync_engine, "begin", begin)
+    seen["checked out after"] = engine.sync_engine.pool.checkedout()
+
+
+async def test_the_profile_query_reads_one_snapshot_through_one_connection(
+    seeded: GraphQLClient,
+) -> None:
+    await seeded.data(PROFILE, papers=1)
+    with connections_and_transactions(seeded.engine) as used, seeded.counting() as statements:
+        await seeded.data(PROFILE, papers=50)
+    # Every statement of the request ran in one transaction on one connection,
+    # which went back to the pool when the request ended.
+    assert used == {"checkouts": 1, "begins": 1, "checked out after": 0}
+    assert all(s.lstrip().startswith(("SELECT", "WITH")) for s in statements), statements
+
+
+async def test_a_query_that_fails_validation_takes_no_connection(seeded: GraphQLClient) -> None:
+    with connections_and_transactions(seeded.engine) as used:
+        message = await seeded.error('{ researcher(slug: "david-bau") { nope } }')
+    assert message == "Cannot query field 'nope' on type 'Researcher'. Did you mean 'name'?"
+    assert used == {"checkouts": 0, "begins": 0, "checked out after": 0}
