@@ -1,9 +1,11 @@
-"""The README's TypeScript client recipe, run as written; what it leaves behind is git-ignored;
-no npm tree the two commands install asks for a newer Node than the one running."""
+"""The README's recipes, run as written: the TypeScript client, and a write with a token made on
+the command line. What the TypeScript recipe leaves behind is git-ignored; no npm tree the two
+commands install asks for a newer Node than the one running."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
@@ -119,3 +121,31 @@ def test_no_locked_package_wants_a_newer_node(tree: str) -> None:
     lock = REPO / tree / "package-lock.json"
     refused = json.loads(run_ok([node, "-e", script, str(semver), str(lock)], cwd=REPO))
     assert refused == []
+
+
+def write_example() -> str:
+    """The README's example of a write: make a token, keep its secret, send it with curl."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## Writing") :]
+    return re.findall(r"```sh\n(.*?)```", section, re.DOTALL)[1]
+
+
+def test_the_readme_write_example_runs_as_written(database_url: str) -> None:
+    script = write_example()
+    assert script.startswith("export SCHOLARGRAPH_TOKEN=$(.venv/bin/scholargraph token create ")
+    with serve(create_app(Settings(database_url=database_url))) as base:
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script.replace("http://127.0.0.1:8000", base)],
+            cwd=REPO,
+            env={**os.environ, "SCHOLARGRAPH_DATABASE_URL": database_url},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    payload = json.loads(done.stdout)["data"]["createResearcher"]
+    assert payload["userErrors"] == []
+    assert payload["researcher"]["slug"] == "marie-curie"
+    # token create's notes went to standard error, not into the variable
+    assert "this secret is shown once" in done.stderr
