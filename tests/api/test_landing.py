@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 
 from api.app import create_app
 from api.settings import Settings
+from tests.api.conftest import open_client
 from tests.api.test_graphiql import EXTERNAL_MARKERS, referenced_urls
 
 REPO = Path(__file__).resolve().parents[2]
@@ -62,3 +65,13 @@ async def test_the_schema_is_served_as_committed(http: httpx.AsyncClient) -> Non
 async def test_the_pages_are_read_only(http: httpx.AsyncClient, path: str) -> None:
     assert (await http.post(path)).status_code == 405
     assert (await http.head(path)).status_code == 200
+
+
+async def test_the_start_page_s_first_query_runs(http: httpx.AsyncClient, seeded_url: str) -> None:
+    page = (await http.get("/")).text
+    first = html.unescape(re.findall(r"<pre><code>(.*?)</code></pre>", page, re.DOTALL)[0])
+    async for client in open_client(seeded_url):
+        data = await client.data(first)
+    researcher = data["researcher"]
+    assert (researcher["name"], researcher["reportedMetrics"]["hIndex"]) == ("David Bau", 55)
+    assert researcher["papers"]["totalCount"] == 50
