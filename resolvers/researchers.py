@@ -50,6 +50,9 @@ async def list_researchers(
     )
     request = page_request(args, ordering)
     rows = await context.read(lambda c: fetch_page(c, statement, ordering, request))
+    if field in researchers.STAT_FIELDS:
+        # A leaderboard's rows carry the kept figures its metrics would load.
+        context.loaders.indicators_by_researcher_id.prime_many({row.id: row for row in rows})
 
     async def count_all() -> int:
         return await context.read(

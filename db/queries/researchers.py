@@ -78,9 +78,10 @@ def researchers_select(
         raise ValueError(f"unknown researcher ordering {order_field}")
     # Ranked from the kept table: computing h-indexes of every researcher per request
     # costs seconds at 200,000 papers.
+    # The figures come along, so that the page's metrics need no statement of their own.
     statement = statement.join(
         researcher_indicators, researcher_indicators.c.researcher_id == researcher.c.id
-    )
+    ).add_columns(*(researcher_indicators.c[figure.lower()] for figure in STAT_FIELDS))
     value = researcher_indicators.c[order_field.lower()]
     tie = researcher_indicators.c.researcher_id
     parsers = (parse_int, parse_int)
