@@ -1,12 +1,24 @@
-"""The `scholargraph` command: serve, migrate, seed and import."""
+"""The `scholargraph` command: serve, migrate, seed and import.
+
+What a user can fix (a bad file, a bad line, a cut-short gzip) ends a command
+with the file, the line and the reason. Anything else is a fault of ours: it
+ends with one line that names the log file holding the traceback (under the
+temporary directory, scholargraph/error-<pid>.log), never with the traceback,
+which may quote SQL and the rows being written.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Awaitable, Callable, Iterator
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 import uvicorn
@@ -24,7 +36,7 @@ from db.queries.stats import is_empty, row_counts
 from db.writes.indicators import refresh_indicators
 from seeds.generate import GeneratedCounts, generate_corpus
 from seeds.importer import ImportSummary, StrictImportError, import_records, parsed
-from seeds.jsonrecords import Line, read_records
+from seeds.jsonrecords import Line, UnreadableFileError, read_records
 from seeds.load import LoadResult, import_profile_text
 from seeds.manifest import read_manifest
 from seeds.openalex import author_from_openalex, work_from_openalex
@@ -33,7 +45,21 @@ from seeds.records import AuthorRecord, WorkRecord
 from seeds.seed import seed_database
 from seeds.semanticscholar import author_from_s2, is_author_record, work_from_s2
 
-app = typer.Typer(help="scholargraph: researcher profiles and bibliometrics over GraphQL.")
+
+class _Command(typer.Typer):
+    """The root command: an unexpected fault ends it with one line, its traceback in a log."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except Exception as error:  # every expected failure exits through typer.Exit
+            _fail_unexpectedly(error)
+
+
+app = _Command(
+    help="scholargraph: researcher profiles and bibliometrics over GraphQL.",
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Database schema.")
 import_app = typer.Typer(help="Load records from files.")
 app.add_typer(db_app, name="db")
@@ -173,7 +199,7 @@ def import_profile(
                 institution_names=read_manifest().institution_names,
             )
 
-    _report(file.name, _or_exit(lambda: run_with_sessions(work)))
+    _report(file.name, _or_exit(lambda: run_with_sessions(work), file=file))
 
 
 @app.command()
@@ -215,27 +241,75 @@ def _import_bibliographic(
     files: list[Path], mapper: Callable[[Path], Iterator[tuple[Line, Any]]], *, strict: bool
 ) -> None:
     """Stream the files' records into the database and print what happened."""
+    tally = _Tally()
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> ImportSummary:
-        records = itertools.chain.from_iterable(mapper(path) for path in files)
+        records = tally.reading(itertools.chain.from_iterable(mapper(path) for path in files))
         with Progress(transient=True, disable=not console.is_terminal) as progress:
             task = progress.add_task("importing", total=None)
-            return await import_records(
-                sessions, records, strict=strict, progress=lambda n: progress.advance(task, n)
-            )
+
+            def written(count: int) -> None:
+                tally.written += count
+                progress.advance(task, count)
+
+            return await import_records(sessions, records, strict=strict, progress=written)
 
     try:
         summary = run_with_sessions(work)
     except StrictImportError as error:
-        errors.print(f"[red]error:[/red] {error} (--strict: nothing of this batch was written)")
+        errors.print(
+            f"[red]error:[/red] {error} (--strict: nothing of this batch was written)",
+            highlight=False,
+            soft_wrap=True,
+        )
         raise typer.Exit(code=1) from error
+    except UnreadableFileError as error:
+        tally.print_problems()
+        errors.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
+        errors.print(
+            f"{tally.written_before()}; once the file is whole, run the same command again:"
+            " what was written is matched, not duplicated",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(code=1) from error
+    except Exception as error:
+        tally.print_problems()
+        _fail_unexpectedly(error, tally.written_before())
     for problem in summary.problems:
-        errors.print(f"skipped {problem}", highlight=False)
+        errors.print(f"skipped {problem}", highlight=False, soft_wrap=True)
     console.print(
         f"{summary.created} created, {summary.updated} updated, "
         f"{summary.unchanged} unchanged, {summary.skipped} skipped",
         highlight=False,
     )
+
+
+class _Tally:
+    """What an import has read and written, for a report when it stops half way."""
+
+    def __init__(self) -> None:
+        self.read = 0
+        self.written = 0
+        self.problems: list[str] = []
+
+    def reading(self, records: Iterable[tuple[Line, Any]]) -> Iterator[tuple[Line, Any]]:
+        for line, record in records:
+            self.read += 1
+            if isinstance(record, str):
+                self.problems.append(f"{line.file}:{line.line}: {record}")
+            yield line, record
+
+    def print_problems(self) -> None:
+        for problem in self.problems:
+            errors.print(f"skipped {problem}", highlight=False, soft_wrap=True)
+
+    def written_before(self) -> str:
+        waiting = self.read - len(self.problems) - self.written
+        return (
+            f"{self.written:,} records were written before it stopped"
+            f" ({waiting:,} more were read and not written)"
+        )
 
 
 Files = Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True)]
@@ -284,13 +358,39 @@ def stats() -> None:
         console.print(f"{table:24} {count:>10,}")
 
 
-def _or_exit(action: Callable[[], T]) -> T:
+def _or_exit(action: Callable[[], T], *, file: Path | None = None) -> T:
     """Run an import; a file that does not parse ends the command with its reason."""
     try:
         return action()
     except ProfileFormatError as error:
-        errors.print(f"[red]error:[/red] {error}", highlight=False)
+        where = f"{file.name}:{error.line}: {error.reason}" if file else str(error)
+        errors.print(f"[red]error:[/red] {where}", highlight=False, soft_wrap=True)
         raise typer.Exit(code=1) from error
+
+
+def _fail_unexpectedly(error: Exception, note: str | None = None) -> NoReturn:
+    """End the command on a fault of ours: one line for the user, the traceback in a file."""
+    log = Path(tempfile.gettempdir()) / "scholargraph" / f"error-{os.getpid()}.log"
+    try:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("a", encoding="utf-8") as out:
+            out.write(f"{datetime.now(UTC).isoformat()} scholargraph {' '.join(sys.argv[1:])}\n")
+            out.write("".join(traceback.format_exception(error)))
+        details = f"the details are in {log}"
+    except OSError as unwritable:
+        details = f"the details could not be written to {log} ({unwritable.strerror})"
+    summary = (str(error).strip().splitlines() or [""])[0][:_SUMMARY_LIMIT]
+    errors.print(
+        f"[red]error:[/red] unexpected fault, {type(error).__name__}: {summary}; {details}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if note:
+        errors.print(note, highlight=False, soft_wrap=True)
+    raise SystemExit(1)
+
+
+_SUMMARY_LIMIT = 200  # a database error's first line may go on to quote SQL and rows
 
 
 def _report(name: str, result: LoadResult) -> None:

@@ -5,12 +5,24 @@ are read line by line and memory stays flat. A saved API response is one
 JSON document (`{"results": [...]}`, `{"data": [...]}`, a list, or one
 object); those are a page of an API and are read whole. Each record comes
 with its file and line, so a bad one can be reported and skipped.
+
+A record holding text no database can store is a bad record here, so that
+both databases treat it alike: NUL (PostgreSQL refuses it, SQLite would keep
+it) and unpaired surrogates (neither can encode them). JSON can only spell
+them as escapes, so lines are searched for those escapes first and only a
+line that has one is walked value by value.
+
+A file that cannot be read to its end (gzip data cut short or corrupt, a
+read error) raises UnreadableFileError, which names the file and the line
+reached: what came before it was read, what came after it never will be.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +30,21 @@ from typing import Any, BinaryIO
 
 GZIP_MAGIC = b"\x1f\x8b"
 LIST_KEYS = ("results", "data")  # OpenAlex list responses; Semantic Scholar batches
+# \u0000 and \ud800-\udfff as JSON escapes (an odd run of backslashes before the u);
+# a false hit only costs a walk over the record.
+_UNSTORABLE_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+class UnreadableFileError(Exception):
+    """A file that could not be read to its end; names it, the line reached and why."""
+
+    def __init__(self, file: str, line: int, reason: str) -> None:
+        reached = f"read up to line {line:,}" if line else "nothing of it was read"
+        super().__init__(f"{file}: {reason}; {reached}")
+        self.file = file
+        self.line = line
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,24 +65,45 @@ def _open(path: Path) -> BinaryIO:
 
 
 def read_records(path: Path) -> Iterator[Line]:
-    """Every record of a file, in order, each with its line number."""
-    with _open(path) as stream:
-        lines = enumerate(stream, 1)
-        for number, raw in lines:
-            if not raw.strip():
-                continue
-            try:
-                json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                if _opens_a_document(raw):
-                    # Not a line of JSON lines: a pretty-printed response, read whole.
-                    yield from _whole_document(path.name, number, raw + stream.read())
-                    return
-            yield from _line(path.name, number, raw)
-            break
-        for number, raw in lines:
-            if raw.strip():
-                yield from _line(path.name, number, raw)
+    """Every record of a file, in order, each with its line number.
+
+    Raises UnreadableFileError when the file cannot be read to its end.
+    """
+    reached = 0
+    try:
+        with _open(path) as stream:
+            for line in _records(path.name, stream):
+                reached = line.line
+                yield line
+    except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as error:
+        raise UnreadableFileError(path.name, reached, _unreadable(error)) from error
+
+
+def _unreadable(error: BaseException) -> str:
+    if isinstance(error, EOFError):
+        return "the gzip data ends early: the file is cut short"
+    if isinstance(error, gzip.BadGzipFile | zlib.error):
+        return f"the gzip data is corrupt ({error})"
+    return f"the file could not be read ({error})"
+
+
+def _records(name: str, stream: BinaryIO) -> Iterator[Line]:
+    lines = enumerate(stream, 1)
+    for number, raw in lines:
+        if not raw.strip():
+            continue
+        try:
+            json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            if _opens_a_document(raw):
+                # Not a line of JSON lines: a pretty-printed response, read whole.
+                yield from _whole_document(name, number, raw + stream.read())
+                return
+        yield from _line(name, number, raw)
+        break
+    for number, raw in lines:
+        if raw.strip():
+            yield from _line(name, number, raw)
 
 
 def _opens_a_document(raw: bytes) -> bool:
@@ -77,7 +125,7 @@ def _line(name: str, number: int, raw: bytes) -> Iterator[Line]:
     except json.JSONDecodeError as error:
         yield Line(name, number, error=f"not JSON: {error.msg} at character {error.pos + 1}")
         return
-    yield from _expanded(name, number, parsed)
+    yield from _checked(_expanded(name, number, parsed), suspect=_may_hold_unstorable(raw))
 
 
 def _whole_document(name: str, first_line: int, content: bytes) -> Iterator[Line]:
@@ -89,7 +137,8 @@ def _whole_document(name: str, first_line: int, content: bytes) -> Iterator[Line
     except json.JSONDecodeError as error:
         yield Line(name, first_line + error.lineno - 1, error=f"not JSON: {error.msg}")
         return
-    yield from _expanded(name, first_line, parsed)
+    suspect = _may_hold_unstorable(content)
+    yield from _checked(_expanded(name, first_line, parsed), suspect=suspect)
 
 
 def _expanded(name: str, number: int, parsed: Any) -> Iterator[Line]:
@@ -108,3 +157,41 @@ def _expanded(name: str, number: int, parsed: Any) -> Iterator[Line]:
                 yield Line(name, number, error="a list item that is not an object")
     else:
         yield Line(name, number, error="not a JSON object")
+
+
+def _may_hold_unstorable(raw: bytes) -> bool:
+    return b"\\u" in raw and _UNSTORABLE_ESCAPE.search(raw) is not None
+
+
+def _checked(lines: Iterator[Line], *, suspect: bool) -> Iterator[Line]:
+    """The lines, each record holding text no database stores turned into a bad line."""
+    if not suspect:
+        yield from lines
+        return
+    for line in lines:
+        problem = None if line.record is None else _unstorable_text(line.record, "")
+        yield line if problem is None else Line(line.file, line.line, error=problem)
+
+
+def _unstorable_text(value: Any, path: str) -> str | None:
+    """Where the first text no database stores is in a parsed value, and what it is."""
+    if isinstance(value, str):
+        found = _UNSTORABLE.search(value)
+        if found is None:
+            return None
+        what = "a NUL character" if found[0] == "\x00" else "an unpaired surrogate"
+        where = f" in {path}" if path else ""
+        return f"{what} (\\u{ord(found[0]):04x}){where}: databases cannot store it"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            # A bad key is not quoted: the message would carry the text it refuses.
+            problem = _unstorable_text(key, f"a key of {path}" if path else "a key")
+            problem = problem or _unstorable_text(item, f"{path}.{key}" if path else key)
+            if problem:
+                return problem
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            problem = _unstorable_text(item, f"{path}[{index}]")
+            if problem:
+                return problem
+    return None

@@ -105,14 +105,23 @@ class ProfileFormatError(ValueError):
     found: str | None
 
     def __init__(self, line: int, expected: str, found: str | None) -> None:
-        super().__init__(f"line {line}: expected {expected}, found {_describe(found)}")
+        super().__init__(f"line {line}: {_reason(expected, found)}")
         self.line = line
         self.expected = expected
         self.found = found
 
+    @property
+    def reason(self) -> str:
+        """What was wrong, without the line: "expected ..., found ..."."""
+        return _reason(self.expected, self.found)
+
     def __reduce__(self) -> tuple[type[ProfileFormatError], tuple[int, str, str | None]]:
         # The message is built from the fields, so rebuild from them when unpickling.
         return type(self), (self.line, self.expected, self.found)
+
+
+def _reason(expected: str, found: str | None) -> str:
+    return f"expected {expected}, found {_describe(found)}"
 
 
 _FOUND_LIMIT = 60  # an abstract is a whole paragraph; the start is enough to find it
@@ -161,6 +170,12 @@ class _Line(NamedTuple):
     text: str
 
 
+# NUL and unpaired surrogates: text no database stores (PostgreSQL refuses NUL, neither
+# encodes a surrogate), refused here so that both databases see the same file fail.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_STORABLE_EXPECTED = "text without NUL characters or unpaired surrogates (no database stores them)"
+
+
 @dataclass(slots=True)
 class _Cursor:
     """The non-blank lines of a text, read front to back."""
@@ -174,6 +189,9 @@ class _Cursor:
         text = text.removeprefix("\ufeff")
         raw = text.split("\n")
         lines = [_Line(n, s.strip()) for n, s in enumerate(raw, 1) if s.strip()]
+        for line in lines:
+            if _UNSTORABLE.search(line.text):
+                raise ProfileFormatError(line.number, _STORABLE_EXPECTED, line.text)
         line_count = len(raw) - 1 if text.endswith("\n") else len(raw)
         return cls(lines, line_count + 1 if text else 1)
 
@@ -324,9 +342,17 @@ def _read_entries(cursor: _Cursor, undated_year: int) -> tuple[ProfileEntry, ...
 
 def _read_entry(cursor: _Cursor, head_line: _Line, undated_year: int) -> ProfileEntry:
     head = _parse_head(head_line, undated_year)
-    title = _take_part(cursor, f"the title of the entry on line {head_line.number}")
-    byline = _parse_byline(_take_part(cursor, _BYLINE_EXPECTED))
-    abstract = _take_abstract(cursor)
+    parts = _entry_parts(cursor)
+    if not parts:
+        expected = f"the title of the entry on line {head_line.number}"
+        raise ProfileFormatError(cursor.where(), expected, _text_at(cursor))
+    if len(parts) == 1:
+        raise ProfileFormatError(cursor.where(), _BYLINE_EXPECTED, _text_at(cursor))
+    if len(parts) > _MOST_PARTS:
+        raise _extra_line(head_line, parts)
+    title, byline_line, *rest = parts
+    byline = _parse_byline(byline_line)
+    abstract = rest[0].text if rest else None
     return ProfileEntry(
         line=head_line.number,
         source_score=head.source_score,
@@ -343,20 +369,61 @@ def _read_entry(cursor: _Cursor, head_line: _Line, undated_year: int) -> Profile
     )
 
 
-def _take_part(cursor: _Cursor, expected: str) -> _Line:
-    line = cursor.peek()
-    if line is None or _HEAD.fullmatch(line.text):
-        raise ProfileFormatError(cursor.where(), expected, None if line is None else line.text)
-    cursor.take()
-    return line
+_MOST_PARTS = 3  # title, byline, abstract
 
 
-def _take_abstract(cursor: _Cursor) -> str | None:
+def _entry_parts(cursor: _Cursor) -> list[_Line]:
+    """The lines of an entry after its head: up to the next head line or the end."""
+    parts = []
+    while (line := cursor.peek()) is not None and not _HEAD.fullmatch(line.text):
+        parts.append(line)
+        cursor.take()
+    return parts
+
+
+def _text_at(cursor: _Cursor) -> str | None:
     line = cursor.peek()
-    if line is None or _HEAD.fullmatch(line.text):
-        return None
-    cursor.take()
-    return line.text
+    return None if line is None else line.text
+
+
+def _extra_line(head_line: _Line, parts: list[_Line]) -> ProfileFormatError:
+    """The error for an entry with more lines than it may have, at the line out of place.
+
+    An extra line before the byline shifts the byline and the abstract down, so
+    the mistake only shows lines later; when a line below the first looks like a
+    byline, the lines before it are the ones out of place.
+    """
+    byline_at = next(
+        (at for at, part in enumerate(parts[1:], 1) if _looks_like_byline(part.text)), None
+    )
+    if byline_at is None or byline_at == 1:
+        title, byline, abstract, extra = parts[:4]
+        expected = (
+            f"{_HEAD_EXPECTED} after the entry on line {head_line.number}, which has its title"
+            f" (line {title.number}), byline (line {byline.number}) and abstract"
+            f" (line {abstract.number})"
+        )
+        return ProfileFormatError(extra.number, expected, extra.text)
+    numbers = ", ".join(str(part.number) for part in parts[:byline_at])
+    expected = (
+        f"one title line between the head line {head_line.number} and the byline"
+        f" on line {parts[byline_at].number}, not {byline_at} (lines {numbers})"
+    )
+    return ProfileFormatError(parts[0].number, expected, parts[0].text)
+
+
+def _looks_like_byline(text: str) -> bool:
+    """Names separated by commas, or a line ending in "et al." or naming institutions."""
+    names, mark, _ = _split_institutions(text)
+    if mark or _ET_AL.search(names):
+        return True
+    pieces = names.split(",")
+    return len(pieces) > 1 and all(
+        0 < len(piece.split()) <= _MOST_WORDS_IN_A_NAME for piece in pieces
+    )
+
+
+_MOST_WORDS_IN_A_NAME = 5
 
 
 def _parse_head(line: _Line, undated_year: int) -> _Head:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 import subprocess
 import sys
@@ -12,8 +14,13 @@ import pytest
 SEED = Path(__file__).resolve().parents[2] / "seeds" / "profile-david-bau.txt"
 
 
-def scholargraph(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+def scholargraph(
+    database_url: str, *args: str, tmp: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The command's run; `tmp` becomes its TMPDIR, where faults are logged."""
     env = {**os.environ, "SCHOLARGRAPH_DATABASE_URL": database_url, "COLUMNS": "200"}
+    if tmp is not None:
+        env["TMPDIR"] = str(tmp)
     return subprocess.run(
         [sys.executable, "-m", "api.cli", *args],
         env=env,
@@ -72,7 +79,7 @@ def test_a_broken_file_is_refused_with_its_line_and_writes_nothing(
     result = scholargraph(fresh_sqlite, "import", "profile", str(broken), "--undated-year", "2026")
     assert result.returncode == 1
     line = SEED.read_text(encoding="utf-8").splitlines().index("CVJul 6, 2022") + 1
-    assert result.stderr.startswith(f"error: line {line}: expected ")
+    assert result.stderr.startswith(f"error: broken.txt:{line}: expected ")
     assert rows(fresh_sqlite) == before
 
 
@@ -106,3 +113,153 @@ def test_import_openalex_strict_stops_at_the_first_bad_line(fresh_sqlite: str) -
     assert result.returncode == 1
     assert "broken.jsonl:2: not JSON" in result.stderr
     assert rows(fresh_sqlite) == before
+
+
+# Imports that go wrong say where and why, alike on both databases, never with a traceback.
+
+
+def work(number: int, title: str) -> str:
+    return json.dumps({"id": f"https://openalex.org/W{number}", "title": title})
+
+
+def test_text_no_database_stores_is_a_skipped_line_on_both_databases(
+    database_url: str, tmp_path: Path
+) -> None:
+    works = tmp_path / "works.jsonl"
+    nested = (
+        '{"id": "W4", "title": "Fine", "authorships": [{"author": {"display_name": "\\udc80"}}]}'
+    )
+    works.write_text(
+        "\n".join([work(1, "Fine"), work(2, "Nul\u0000here"), '{"id": "W3", "title": "\\ud800"}'])
+        + "\n"
+        + nested
+        + "\n"
+        + work(5, "An escaped backslash: \\u0000 is text")
+        + "\n"
+    )
+    before = rows(database_url)
+    result = scholargraph(database_url, "import", "openalex", str(works))
+    assert result.returncode == 0
+    assert result.stderr.splitlines() == [
+        "skipped works.jsonl:2: a NUL character (\\u0000) in title: databases cannot store it",
+        "skipped works.jsonl:3: an unpaired surrogate (\\ud800) in title:"
+        " databases cannot store it",
+        "skipped works.jsonl:4: an unpaired surrogate (\\udc80) in"
+        " authorships[0].author.display_name: databases cannot store it",
+    ]
+    assert result.stdout.strip() == "2 created, 0 updated, 0 unchanged, 3 skipped"
+    assert rows(database_url)["paper"] == before["paper"] + 2
+
+
+def test_text_no_database_stores_under_strict_writes_nothing(
+    database_url: str, tmp_path: Path
+) -> None:
+    works = tmp_path / "works.jsonl"
+    works.write_text(work(1, "Fine") + "\n" + work(2, "Nul\u0000here") + "\n")
+    before = rows(database_url)
+    result = scholargraph(database_url, "import", "openalex", "--strict", str(works))
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: works.jsonl:2: a NUL character (\\u0000) in title: databases cannot store it"
+        " (--strict: nothing of this batch was written)\n"
+    )
+    assert rows(database_url) == before
+
+
+def cut_gzip(path: Path, whole: int, cut: int) -> None:
+    """A gzip file of `whole` works read to the end, then a second member cut short."""
+    first = "".join(work(n, f"Work {n}") + "\n" for n in range(1, whole + 1))
+    second = "".join(work(n, f"Work {n}") + "\n" for n in range(whole + 1, whole + cut + 1))
+    path.write_bytes(gzip.compress(first.encode()) + gzip.compress(second.encode())[:20])
+
+
+def test_a_truncated_gzip_names_the_file_the_line_and_what_was_written(
+    database_url: str, tmp_path: Path
+) -> None:
+    cut = tmp_path / "works.jsonl.gz"
+    cut_gzip(cut, 2500, 500)
+    before = rows(database_url)["paper"]
+    result = scholargraph(database_url, "import", "openalex", str(cut))
+    assert result.returncode == 1
+    written = rows(database_url)["paper"] - before
+    assert result.stderr.splitlines() == [
+        "error: works.jsonl.gz: the gzip data ends early: the file is cut short;"
+        " read up to line 2,500",
+        f"{written:,} records were written before it stopped ({2500 - written:,} more were read"
+        " and not written); once the file is whole, run the same command again: what was"
+        " written is matched, not duplicated",
+    ]
+    assert result.stdout == ""
+
+
+def test_a_corrupt_gzip_names_the_file_and_what_is_wrong(database_url: str, tmp_path: Path) -> None:
+    data = bytearray(
+        gzip.compress("".join(work(n, "x" * 50) + "\n" for n in range(1, 200)).encode())
+    )
+    data[-8] ^= 0xFF  # the CRC of the data
+    corrupt = tmp_path / "works.jsonl.gz"
+    corrupt.write_bytes(bytes(data))
+    result = scholargraph(database_url, "import", "openalex", str(corrupt))
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0].startswith(
+        "error: works.jsonl.gz: the gzip data is corrupt (CRC check failed "
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_a_profile_error_names_the_file_and_the_line_out_of_place(
+    database_url: str, tmp_path: Path
+) -> None:
+    lines = SEED.read_text(encoding="utf-8").split("\n")
+    assert lines[39:41] == ["CVJul 6, 2022", "Local Relighting of Real Scenes"]
+    junk = tmp_path / "junk.txt"
+    junk.write_text("\n".join([*lines[:40], "junk junk", *lines[40:]]), encoding="utf-8")
+    before = rows(database_url)
+    result = scholargraph(database_url, "import", "profile", str(junk), "--undated-year", "2026")
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: junk.txt:41: expected one title line between the head line 40 and the byline"
+        " on line 44, not 2 (lines 41, 42), found 'junk junk'\n"
+    )
+    assert rows(database_url) == before
+
+
+def test_a_profile_with_a_nul_is_refused_alike_on_both_databases(
+    database_url: str, tmp_path: Path
+) -> None:
+    text = SEED.read_text(encoding="utf-8").replace("Local Relighting", "Local\u0000Relighting")
+    nul = tmp_path / "nul.txt"
+    nul.write_text(text, encoding="utf-8")
+    before = rows(database_url)
+    result = scholargraph(database_url, "import", "profile", str(nul), "--undated-year", "2026")
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: nul.txt:41: expected text without NUL characters or unpaired surrogates"
+        " (no database stores them), found 'Local\\x00Relighting of Real Scenes'\n"
+    )
+    assert rows(database_url) == before
+
+
+def test_an_unexpected_fault_is_one_line_and_a_log_file(tmp_path: Path) -> None:
+    unmigrated = f"sqlite+aiosqlite:///{tmp_path / 'never-upgraded.db'}"
+    result = scholargraph(unmigrated, "stats", tmp=tmp_path)
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    log = next((tmp_path / "scholargraph").glob("error-*.log"))
+    assert line.startswith(
+        "error: unexpected fault, OperationalError: (sqlite3.OperationalError) no such table: "
+    )
+    assert line.endswith(f"; the details are in {log}")
+    assert "Traceback (most recent call last)" in log.read_text(encoding="utf-8")
+
+
+def test_an_unreachable_database_is_one_line_too(tmp_path: Path) -> None:
+    nowhere = "postgresql+asyncpg://postgres@127.0.0.1:1/nothing"
+    result = scholargraph(
+        nowhere, "import", "openalex", str(OPENALEX / "works.jsonl"), tmp=tmp_path
+    )
+    assert result.returncode == 1
+    first, written = result.stderr.splitlines()
+    assert first.startswith("error: unexpected fault, ConnectionRefusedError: ")
+    assert first.endswith(f"; the details are in {next((tmp_path / 'scholargraph').iterdir())}")
+    assert written.startswith("0 records were written before it stopped (")

@@ -372,8 +372,44 @@ def test_text_where_an_entry_should_start_is_not_a_head_line() -> None:
     assert error.found == "This paragraph continues the abstract."
     assert str(error) == (
         "line 16: expected an entry head line: optional score, category code, date, "
-        "optional 'Code' (like 'CLOct 13, 2022' or '53.8CVMar 23Code'), "
+        "optional 'Code' (like 'CLOct 13, 2022' or '53.8CVMar 23Code') after the entry on "
+        "line 9, which has its title (line 10), byline (line 12) and abstract (line 14), "
         "found 'This paragraph continues the abstract.'"
+    )
+
+
+def seed_with(line_number: int, text: str) -> str:
+    """The seed with `text` inserted as line `line_number`."""
+    lines = SEED.read_text(encoding="utf-8").split("\n")
+    return "\n".join([*lines[: line_number - 1], text, *lines[line_number - 1 :]])
+
+
+def test_a_line_too_many_before_the_byline_is_reported_where_it_is() -> None:
+    # Line 40 is the head of "Local Relighting of Real Scenes", its byline on line 43.
+    error = format_error(seed_with(41, "junk junk"))
+    assert (error.line, error.found) == (41, "junk junk")
+    assert str(error) == (
+        "line 41: expected one title line between the head line 40 and the byline on line 44,"
+        " not 2 (lines 41, 42), found 'junk junk'"
+    )
+    assert error.reason == str(error).removeprefix("line 41: ")
+
+
+def test_a_line_too_many_after_the_byline_names_the_lines_of_the_entry() -> None:
+    error = format_error(seed_with(44, "junk junk"))
+    assert (error.line, error.found) == (46, SEED.read_text().split("\n")[44])
+    assert error.expected.endswith(
+        "after the entry on line 40, which has its title (line 41), byline (line 43)"
+        " and abstract (line 44)"
+    )
+
+
+@pytest.mark.parametrize("character", ["\x00", "\ud800"])
+def test_text_no_database_stores_is_refused_at_its_line(character: str) -> None:
+    error = format_error(HEADER + f"CLOct 13, 2022\nA{character}title\nAda Lovelace\n")
+    assert (error.line, error.found) == (10, f"A{character}title")
+    assert error.expected == (
+        "text without NUL characters or unpaired surrogates (no database stores them)"
     )
 
 
