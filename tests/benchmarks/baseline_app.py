@@ -102,7 +102,9 @@ async def leaderboard(request: Request) -> Response:
                 indicators.c.citation_count,
             )
             .join(indicators, indicators.c.researcher_id == researcher.c.id)
-            .order_by(indicators.c.h_index.desc(), indicators.c.researcher_id.desc())
+            # scholargraph's order (ties: earliest researcher first), read backwards from
+            # the index on (h_index, -researcher_id).
+            .order_by(indicators.c.h_index.desc(), (-indicators.c.researcher_id).desc())
             .limit(20)
         )
         return _json([dict(row._mapping) for row in rows])

@@ -50,7 +50,7 @@ query Profile($slug: String!) {
 }
 """
 POSTGRAPHILE_LEADERBOARD = """
-{ allResearcherIndicators(first: 20, orderBy: [H_INDEX_DESC, RESEARCHER_ID_DESC]) {
+{ allResearcherIndicators(first: 20, orderBy: [H_INDEX_DESC, RESEARCHER_ID_ASC]) {
     nodes { hIndex paperCount citationCount researcherByResearcherId { name } } } }
 """
 
