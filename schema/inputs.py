@@ -8,6 +8,7 @@ import strawberry
 
 from db.queries.papers import PaperFilter as PaperFilterSpec
 from resolvers.indicators import Window
+from schema.dates import readable_date
 from schema.enums import OrderDirection, PaperOrderField, ResearcherOrderField
 
 
@@ -35,8 +36,8 @@ class PaperFilter:
     def to_spec(self) -> PaperFilterSpec:
         return PaperFilterSpec(
             categories=tuple(self.categories) if self.categories is not None else None,
-            published_from=self.published_from,
-            published_to=self.published_to,
+            published_from=readable_date(self.published_from, "publishedFrom"),
+            published_to=readable_date(self.published_to, "publishedTo"),
             has_code=self.has_code,
             min_citations=self.min_citations,
             institution=self.institution,

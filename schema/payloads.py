@@ -29,6 +29,11 @@ class UserErrorCode(Enum):
     FORBIDDEN = strawberry.enum_value(
         "FORBIDDEN", description="The caller may not make this particular change."
     )
+    AMBIGUOUS = strawberry.enum_value(
+        "AMBIGUOUS",
+        description="The input matches several stored records; `candidates` lists them, "
+        "and the input must name one by ID.",
+    )
 
 
 @strawberry.type(
@@ -41,11 +46,21 @@ class UserError:
     )
     message: str = strawberry.field(description="What is wrong, in a sentence for people.")
     code: UserErrorCode = strawberry.field(description="What kind of problem, for programs.")
+    candidates: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="With AMBIGUOUS: the global IDs of the records the input matches (at "
+        "most 10, oldest first). Null with every other code.",
+    )
 
     @classmethod
     def from_problem(cls, problem: Problem) -> UserError:
         path = None if problem.field is None else list(problem.field)
-        return cls(field=path, message=problem.message, code=UserErrorCode[problem.code.name])
+        return cls(
+            field=path,
+            message=problem.message,
+            code=UserErrorCode[problem.code.name],
+            candidates=[strawberry.ID(c) for c in problem.candidates] or None,
+        )
 
 
 def user_errors(problems: Sequence[Problem]) -> list[UserError]:

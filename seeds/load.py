@@ -27,13 +27,15 @@ from db.models import (
     Researcher,
     utc_now,
 )
-from db.names import title_key
+from db.names import name_key, title_key
 from db.queries.matching import find_paper
 from db.writes.indicators import refresh_indicators
+from db.writes.keys import INSTITUTION_SLUG, PAPER_TITLE, RESEARCHER_NAME, title_lock_key
 from seeds.profile_text import Profile, ProfileEntry, ProfileFormatError, parse_profile
 from seeds.rows import (
     Lookups,
     assign,
+    hold_once,
     institution_with_slug,
     place_author,
     researcher_named,
@@ -62,6 +64,7 @@ async def load_profile(
     """Store a profile's owner, reported figures and papers; returns what changed."""
     lookups = Lookups(categories=set((await session.exec(select(Category.code))).all()))
     _check_categories(profile, lookups.categories)
+    await hold_once(session, lookups, natural_keys(profile))
     owner = await researcher_named(session, profile.name, lookups)
     await _store_reported(
         session, owner, profile, source=source, captured=(captured_year, captured_on)
@@ -79,6 +82,17 @@ async def load_profile(
         await refresh_indicators(await session.connection(), touched)
     unchanged = len(profile.entries) - created - updated
     return LoadResult(owner.id, created, updated, unchanged)
+
+
+def natural_keys(profile: Profile) -> dict[str, set[str]]:
+    """Every key the profile finds or creates rows by, to be locked at once (db.writes.keys)."""
+    entries = profile.entries
+    names = [profile.name, *(name for entry in entries for name in entry.authors)]
+    return {
+        INSTITUTION_SLUG: {slug for entry in entries for slug in entry.institutions},
+        PAPER_TITLE: {title_lock_key(title_key(e.title), e.published_on.year) for e in entries},
+        RESEARCHER_NAME: {name_key(name) for name in names},
+    }
 
 
 def _check_categories(profile: Profile, known: set[str]) -> None:

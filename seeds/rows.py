@@ -6,15 +6,17 @@ name is matched the same way whichever source brings it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.models import Authorship, Institution, Researcher
-from db.names import make_slug, name_key
-from db.queries.matching import find_researcher_by_name_key, taken_slugs
+from db.names import name_key
+from db.queries.matching import find_researcher_by_name_key
+from db.writes.keys import INSTITUTION_SLUG, RESEARCHER_NAME, hold_natural_keys
+from db.writes.researchers import claim_slug
 
 
 @dataclass(slots=True)
@@ -24,8 +26,24 @@ class Lookups:
     researchers: dict[str, Researcher] = field(default_factory=dict)
     institutions: dict[str, Institution] = field(default_factory=dict)
     categories: set[str] = field(default_factory=set)
-    # Name keys known to match no stored researcher (looked up in bulk beforehand).
+    # Name keys known to match no stored researcher (looked up in bulk beforehand, with
+    # their locks held).
     absent: set[str] = field(default_factory=set)
+    # The natural keys whose locks this load holds, as "namespace:key" (db.writes.keys).
+    held: set[str] = field(default_factory=set)
+
+
+async def hold_once(
+    session: AsyncSession, lookups: Lookups, keys: Mapping[str, Iterable[str]]
+) -> None:
+    """Hold the locks of these keys, those not held yet (a load that knows its keys up front
+    holds them all at once: taken one by one, two loads could each wait for the other)."""
+    wanted = {
+        namespace: {key for key in given if f"{namespace}:{key}" not in lookups.held}
+        for namespace, given in keys.items()
+    }
+    await hold_natural_keys(await session.connection(), wanted)
+    lookups.held.update(f"{ns}:{key}" for ns, given in wanted.items() for key in given)
 
 
 def assign(row: object, **values: object) -> bool:
@@ -42,9 +60,10 @@ async def researcher_named(session: AsyncSession, name: str, lookups: Lookups) -
     key = name_key(name)
     if key in lookups.researchers:
         return lookups.researchers[key]
+    await hold_once(session, lookups, {RESEARCHER_NAME: [key]})
     researcher = None if key in lookups.absent else await find_researcher_by_name_key(session, key)
     if researcher is None:
-        slug = make_slug(name, taken=await taken_slugs(session, make_slug(name)))
+        slug = await claim_slug(await session.connection(), name)
         researcher = Researcher(slug=slug, name=name, name_key=key)
         session.add(researcher)
         await session.flush()
@@ -57,6 +76,7 @@ async def institution_with_slug(
 ) -> Institution:
     if slug in lookups.institutions:
         return lookups.institutions[slug]
+    await hold_once(session, lookups, {INSTITUTION_SLUG: [slug]})
     statement = select(Institution).where(Institution.slug == slug)
     institution = (await session.exec(statement)).first()
     if institution is None:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import (
@@ -119,9 +120,23 @@ async def institution_ids_by_slug(
     return {row.slug: row.id for row in (await connection.execute(statement)).all()}
 
 
-async def insert_institution(connection: AsyncConnection, *, slug: str, name: str) -> int:
-    statement = insert(institution).values(slug=slug, name=name).returning(institution.c.id)
-    return int((await connection.execute(statement)).scalar_one())
+async def add_institution(connection: AsyncConnection, *, slug: str, name: str) -> int:
+    """The id of the institution with this slug, inserted under `name` unless it exists.
+
+    The writer holds the slug's lock (db.writes.keys), so the insert does not race
+    ours; one that skips the lock still finds the row rather than a unique violation.
+    """
+    insert_new = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert_new(institution)
+        .values(slug=slug, name=name)
+        .on_conflict_do_nothing(index_elements=[institution.c.slug])
+        .returning(institution.c.id)
+    )
+    inserted = (await connection.execute(statement)).scalar_one_or_none()
+    if inserted is not None:
+        return int(inserted)
+    return (await institution_ids_by_slug(connection, [slug]))[slug]
 
 
 async def link_institutions(

@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.names import make_slug
+from db.queries.matching import taken_slugs
 from db.tables import AnyRow, researcher, researcher_alias
+from db.writes.keys import RESEARCHER_SLUG
+from db.writes.locks import hold_keys
 
 
 async def lock_researchers(
@@ -43,16 +47,22 @@ async def hold_researchers(connection: AsyncConnection, researcher_ids: Iterable
     await connection.execute(statement)
 
 
-async def hold_slug(connection: AsyncConnection, slug: str) -> None:
-    """Make other writers wait before they pick a slug made from the same base (PostgreSQL).
+async def claim_slug(connection: AsyncConnection, name: str) -> str:
+    """A slug made from `name` that no researcher has, kept from other writers until commit.
 
     Slugs are chosen by looking at the taken ones; two writers looking at once
-    would pick the same. A transaction-scoped advisory lock on the base queues
-    them, and each sees the slug the previous one committed. SQLite writers are
-    queued already (BEGIN IMMEDIATE).
+    would pick the same. The lock on the slug's base queues them, and each
+    sees the slug the previous one committed. A writer adding several
+    researchers holds all their bases first (hold_slug_bases), in one call.
     """
-    if connection.dialect.name == "postgresql":
-        await connection.execute(select(func.pg_advisory_xact_lock(func.hashtext(slug))))
+    base = make_slug(name)
+    await hold_keys(connection, RESEARCHER_SLUG, [base])
+    return make_slug(name, taken=await taken_slugs(connection, base))
+
+
+async def hold_slug_bases(connection: AsyncConnection, names: Iterable[str]) -> None:
+    """Hold the slug bases of researchers about to be added, in the locks' one order."""
+    await hold_keys(connection, RESEARCHER_SLUG, [make_slug(name) for name in names])
 
 
 async def insert_researcher(connection: AsyncConnection, values: Mapping[str, Any]) -> int:

@@ -8,11 +8,15 @@ from dataclasses import dataclass
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.names import name_key
-from db.queries.matching import find_researcher_by_name_key
+from db.queries.matching import researchers_with_name_key
 from db.tables import AnyRow
-from db.writes.researchers import lock_researchers
+from db.writes.researchers import hold_slug_bases, lock_researchers
 from resolvers.mutations.researchers import add_researcher
 from resolvers.mutations.validation import Path, Problems, checked_id, checked_name
+from resolvers.nodes import encode_global_id
+
+# An ambiguous name lists at most this many of the researchers it matches.
+MAX_CANDIDATES = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +41,8 @@ Who = int | str
 
 
 def checked_byline(authors: Sequence[AuthorSpec], problems: Problems) -> list[Author]:
+    if not authors:
+        problems.invalid(("input", "authors"), "A paper has at least one author.")
     byline: list[Author] = []
     for index, author in enumerate(authors):
         path = ("input", "authors", str(index))
@@ -49,6 +55,11 @@ def checked_byline(authors: Sequence[AuthorSpec], problems: Problems) -> list[Au
             problems.invalid(path, "Give a researcherId or a name.")
         byline.append(Author(path, researcher_id, name))
     return byline
+
+
+def name_keys_of(byline: Sequence[Author]) -> list[str]:
+    """The name keys a byline finds researchers by (or creates them under)."""
+    return [name_key(a.name) for a in byline if a.researcher_id is None and a.name is not None]
 
 
 async def resolved_byline(
@@ -88,14 +99,32 @@ async def _who(
         return int(row.id), author.name or row.name
     assert author.name is not None  # checked_byline reported an author with neither
     key = name_key(author.name)
-    match = await find_researcher_by_name_key(session, key)
-    return (match.id if match is not None and match.id is not None else key), author.name
+    connection = await session.connection()
+    matches = await researchers_with_name_key(connection, key, limit=MAX_CANDIDATES + 1)
+    if len(matches) > 1:
+        _report_ambiguous(author, matches, problems)
+        return None
+    return (int(matches[0].id) if matches else key), author.name
+
+
+def _report_ambiguous(author: Author, matches: Sequence[AnyRow], problems: Problems) -> None:
+    shown = matches[:MAX_CANDIDATES]
+    more = " and more" if len(matches) > MAX_CANDIDATES else ""
+    listed = ", ".join(f"{row.name} ({row.slug})" for row in shown)
+    problems.ambiguous(
+        (*author.path, "name"),
+        f"{author.name!r} matches several researchers: {listed}{more}. "
+        "Give the researcherId of the one you mean.",
+        [encode_global_id("Researcher", row.id) for row in shown],
+    )
 
 
 async def placed_byline(
     session: AsyncSession, authors: Sequence[tuple[Who, str]]
 ) -> list[tuple[int, str]]:
     """The byline as (researcher id, printed name), creating researchers met for the first time."""
+    connection = await session.connection()
+    await hold_slug_bases(connection, [printed for who, printed in authors if isinstance(who, str)])
     placed: list[tuple[int, str]] = []
     for who, printed in authors:
         researcher_id = who if isinstance(who, int) else await add_researcher(session, printed, {})

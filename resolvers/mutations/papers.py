@@ -15,15 +15,30 @@ from db.names import title_key
 from db.tables import AnyRow, paper
 from db.writes import papers as paper_writes
 from db.writes.indicators import refresh_indicators
+from db.writes.keys import (
+    INSTITUTION_SLUG,
+    PAPER_ARXIV,
+    PAPER_DOI,
+    RESEARCHER_NAME,
+    hold_natural_keys,
+)
 from db.writes.uniques import holder_of
 from resolvers.context import Context
-from resolvers.mutations.bylines import AuthorSpec, checked_byline, placed_byline, resolved_byline
+from resolvers.mutations.bylines import (
+    AuthorSpec,
+    checked_byline,
+    name_keys_of,
+    placed_byline,
+    resolved_byline,
+)
 from resolvers.mutations.transactions import Written, write
 from resolvers.mutations.validation import (
+    ImpossibleDate,
     Keep,
     Problems,
     check_count,
     checked_arxiv_id,
+    checked_date,
     checked_doi,
     checked_id,
     checked_optional,
@@ -44,7 +59,7 @@ class NewPaper:
     title: str
     authors: Sequence[AuthorSpec] = ()
     abstract: str | None = None
-    published_on: date | None = None
+    published_on: date | ImpossibleDate | None = None
     primary_category: str | None = None
     authors_truncated: bool | None = None
     institutions: Sequence[str] | None = None
@@ -62,7 +77,7 @@ class PaperChanges:
     id: str
     title: str | Keep | None = Keep.KEEP
     abstract: str | Keep | None = Keep.KEEP
-    published_on: date | Keep | None = Keep.KEEP
+    published_on: date | ImpossibleDate | Keep | None = Keep.KEEP
     primary_category: str | Keep | None = Keep.KEEP
     has_code: bool | Keep | None = Keep.KEEP
     code_url: str | Keep | None = Keep.KEEP
@@ -79,6 +94,10 @@ async def create_paper(context: Context, new: NewPaper) -> Written[AnyRow]:
 
     async def work(session: AsyncSession) -> int:
         connection = await session.connection()
+        names = name_keys_of(byline)
+        await hold_natural_keys(
+            connection, {**_id_keys(values), INSTITUTION_SLUG: slugs, RESEARCHER_NAME: names}
+        )
         await _check_references(connection, values, problems, paper_id=None)
         authors = await resolved_byline(session, byline, problems)
         problems.reject_if_any()
@@ -105,6 +124,7 @@ async def update_paper(context: Context, changes: PaperChanges) -> Written[AnyRo
 
     async def work(session: AsyncSession) -> int:
         connection = await session.connection()
+        await hold_natural_keys(connection, _id_keys(values))
         stored = None if paper_id is None else await paper_writes.lock_paper(connection, paper_id)
         if paper_id is not None and stored is None:
             problems.not_found(("input", "id"), "No paper has this ID.")
@@ -160,12 +180,13 @@ def _new_paper_values(new: NewPaper, problems: Problems) -> dict[str, Any]:
     code_url = checked_optional(new.code_url, ("input", "codeUrl"), checked_url, problems)
     if new.citation_count is not None:
         check_count(new.citation_count, ("input", "citationCount"), problems)
+    published_on = checked_date(new.published_on, ("input", "publishedOn"), problems)
     return {
         "title": title,
         "title_key": title_key(title),
         "abstract": optional_text(new.abstract),
-        "published_on": new.published_on,
-        "year": new.published_on.year if new.published_on else None,
+        "published_on": published_on,
+        "year": published_on.year if published_on else None,
         "primary_category": optional_text(new.primary_category),
         "authors_truncated": bool(new.authors_truncated),
         "has_code": new.has_code if new.has_code is not None else code_url is not None,
@@ -189,7 +210,7 @@ def _changed_values(changes: PaperChanges, problems: Problems) -> dict[str, Any]
     if changes.abstract is not Keep.KEEP:
         values["abstract"] = optional_text(changes.abstract)
     if changes.published_on is not Keep.KEEP:
-        day = changes.published_on
+        day = checked_date(changes.published_on, ("input", "publishedOn"), problems)
         values.update(published_on=day, year=day.year if day else None)
     if changes.primary_category is not Keep.KEEP:
         values["primary_category"] = optional_text(changes.primary_category)
@@ -250,6 +271,11 @@ async def _link_institutions(connection: AsyncConnection, paper_id: int, slugs: 
     for slug in slugs:
         if slug not in known:
             name = names.get(slug) or slug.replace("-", " ").title()
-            known[slug] = await paper_writes.insert_institution(connection, slug=slug, name=name)
+            known[slug] = await paper_writes.add_institution(connection, slug=slug, name=name)
         ids.append(known[slug])
     await paper_writes.link_institutions(connection, paper_id, ids)
+
+
+def _id_keys(values: Mapping[str, Any]) -> dict[str, Sequence[str | None]]:
+    """The identifiers a write gives a paper, as the natural keys whose locks it holds."""
+    return {PAPER_ARXIV: [values.get("arxiv_id")], PAPER_DOI: [values.get("doi")]}

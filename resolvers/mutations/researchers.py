@@ -10,12 +10,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.models import utc_now
-from db.names import make_slug, name_key
-from db.queries.matching import taken_slugs
+from db.names import name_key
 from db.tables import AnyRow, researcher
 from db.writes.indicators import refresh_indicators
+from db.writes.keys import (
+    RESEARCHER_NAME,
+    RESEARCHER_OPENALEX,
+    RESEARCHER_ORCID,
+    RESEARCHER_S2,
+    hold_natural_keys,
+)
 from db.writes.researchers import (
-    hold_slug,
+    claim_slug,
     insert_researcher,
     lock_researchers,
     replace_aliases,
@@ -52,6 +58,12 @@ EXTERNAL_IDS: tuple[tuple[str, str, str, Check], ...] = (
     ),
 )
 
+ID_NAMESPACES = {
+    "orcid": RESEARCHER_ORCID,
+    "openalex_id": RESEARCHER_OPENALEX,
+    "semantic_scholar_id": RESEARCHER_S2,
+}
+
 
 @dataclass(frozen=True, slots=True)
 class NewResearcher:
@@ -84,10 +96,12 @@ async def create_researcher(context: Context, new: NewResearcher) -> Written[Any
         values["homepage"] = checked_url(new.homepage, ("input", "homepage"), problems)
 
     async def work(session: AsyncSession) -> int:
-        await _check_ids_free(await session.connection(), values, problems, researcher_id=None)
+        connection = await session.connection()
+        await hold_natural_keys(connection, _id_keys(values))
+        await _check_ids_free(connection, values, problems, researcher_id=None)
         problems.reject_if_any()
         researcher_id = await add_researcher(session, name, values)
-        await refresh_indicators(await session.connection(), [researcher_id])
+        await refresh_indicators(connection, [researcher_id])
         return researcher_id
 
     return await fresh_researcher(context, await write(context, work))
@@ -104,6 +118,9 @@ async def update_researcher(context: Context, changes: ResearcherChanges) -> Wri
 
     async def work(session: AsyncSession) -> int:
         connection = await session.connection()
+        # The new name and aliases are keys a paper's byline finds researchers by.
+        names = [values.get("name_key"), *(key for _alias, key in aliases or ())]
+        await hold_natural_keys(connection, {**_id_keys(values), RESEARCHER_NAME: names})
         found = await lock_researchers(connection, _ids(researcher_id), for_change=True)
         if researcher_id is not None and researcher_id not in found:
             problems.not_found(("input", "id"), "No researcher has this ID.")
@@ -123,12 +140,12 @@ async def update_researcher(context: Context, changes: ResearcherChanges) -> Wri
 
 async def add_researcher(session: AsyncSession, name: str, values: Mapping[str, Any]) -> int:
     """Insert a researcher named `name` under a slug no one has yet; returns its id."""
-    base = make_slug(name)
-    await hold_slug(await session.connection(), base)
-    slug = make_slug(name, taken=await taken_slugs(session, base))
+    connection = await session.connection()
     now = utc_now()
-    row = {"slug": slug, "name": name, "name_key": name_key(name), "created_at": now}
-    return await insert_researcher(await session.connection(), {**row, "updated_at": now, **values})
+    row = {"slug": await claim_slug(connection, name), "name": name, "name_key": name_key(name)}
+    return await insert_researcher(
+        connection, {**row, "created_at": now, "updated_at": now, **values}
+    )
 
 
 async def fresh_researcher(context: Context, written: Written[int]) -> Written[AnyRow]:
@@ -136,6 +153,11 @@ async def fresh_researcher(context: Context, written: Written[int]) -> Written[A
     if written.value is None:
         return Written(problems=written.problems)
     return Written(await context.loaders.researchers_by_id.load(written.value))
+
+
+def _id_keys(values: Mapping[str, Any]) -> dict[str, list[str | None]]:
+    """The external ids a write gives, as the natural keys whose locks it holds."""
+    return {namespace: [values.get(column)] for column, namespace in ID_NAMESPACES.items()}
 
 
 def _ids(researcher_id: int | None) -> list[int]:

@@ -7,9 +7,11 @@ field as the client wrote it: ("input", "authors", "2", "name").
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from enum import Enum
 from urllib.parse import urlsplit
 
@@ -48,6 +50,7 @@ class ProblemCode(Enum):
     NOT_FOUND = "NOT_FOUND"
     CONFLICT = "CONFLICT"
     FORBIDDEN = "FORBIDDEN"
+    AMBIGUOUS = "AMBIGUOUS"
 
 
 class Keep(Enum):
@@ -61,6 +64,8 @@ class Problem:
     field: Path | None
     message: str
     code: ProblemCode
+    # With AMBIGUOUS: the global IDs of the records the input could mean.
+    candidates: tuple[str, ...] = ()
 
 
 class RejectedError(Exception):
@@ -86,6 +91,9 @@ class Problems:
     def conflict(self, path: Path, message: str) -> None:
         self.found.append(Problem(path, message, ProblemCode.CONFLICT))
 
+    def ambiguous(self, path: Path, message: str, candidates: Sequence[str]) -> None:
+        self.found.append(Problem(path, message, ProblemCode.AMBIGUOUS, tuple(candidates)))
+
     def at(self, path: Path) -> bool:
         """True when a problem was found at this path (so its value is not worth looking up)."""
         return any(problem.field == path for problem in self.found)
@@ -96,6 +104,33 @@ class Problems:
 
 
 Check = Callable[[str, Path, "Problems"], str]
+
+
+@dataclass(frozen=True, slots=True)
+class ImpossibleDate:
+    """A date of the right shape (2024-02-30) that names no day: the Date scalar lets it
+    through so that a mutation reports it with its field's path (checked_date)."""
+
+    text: str
+
+    def reason(self) -> str:
+        year, month, day = (int(part) for part in self.text.split("-"))
+        if not 1 <= month <= 12:
+            return f"there is no month {month}"
+        if year < 1:
+            return "there is no year 0"
+        if day < 1:
+            return "days of the month count from 1"
+        days = calendar.monthrange(year, month)[1]
+        return f"{calendar.month_name[month]} {year} has {days} days, not {day}"
+
+
+def checked_date(day: date | ImpossibleDate | None, path: Path, problems: Problems) -> date | None:
+    """A publication date; an impossible one is a problem (and None)."""
+    if isinstance(day, ImpossibleDate):
+        problems.invalid(path, f"{day.text!r} is not a date: {day.reason()}.")
+        return None
+    return day
 
 
 def checked_optional(value: str | None, path: Path, check: Check, problems: Problems) -> str | None:

@@ -23,6 +23,7 @@ from tests.api.writes import (
     CREATE_PAPER,
     CREATE_RESEARCHER,
     SET_CITATION_COUNTS,
+    SOME_AUTHOR,
     counts,
     create_paper,
     create_researcher,
@@ -121,7 +122,7 @@ async def test_concurrent_papers_with_one_doi_make_one_paper_and_conflicts(
     writer: GraphQLClient,
 ) -> None:
     requests = [
-        {"input": {"title": f"Claim {k}", "doi": "10.1000/contested", "authors": []}}
+        {"input": {"title": f"Claim {k}", "doi": "10.1000/contested", "authors": [SOME_AUTHOR]}}
         for k in range(REQUESTS)
     ]
     payloads = await _all(writer, CREATE_PAPER, requests)

@@ -9,6 +9,7 @@ import pytest
 from tests.api.conftest import GraphQLClient
 from tests.api.writes import (
     CREATE_PAPER,
+    SOME_AUTHOR,
     counts,
     create_paper,
     create_researcher,
@@ -97,10 +98,10 @@ async def test_create_paper_stores_the_byline_in_order_matching_and_creating_res
 
 async def test_a_new_researcher_whose_slug_is_taken_gets_a_suffix(writer: GraphQLClient) -> None:
     await create_researcher(writer, "Jane Smith")
-    await create_researcher(writer, "Jane Smith")  # another person of the same name
     paper = await create_paper(writer, "A", authors=[{"name": "Jane-Smith"}])
-    # By name, the oldest Jane Smith is matched.
+    # By name, the one Jane Smith is matched (two would be AMBIGUOUS).
     assert paper["authors"][0]["researcher"]["slug"] == "jane-smith"
+    await create_researcher(writer, "Jane Smith")  # another person of the same name
     created = await create_researcher(writer, "Jane  Smith")
     assert created["slug"] == "jane-smith-3"
 
@@ -156,7 +157,9 @@ async def test_create_paper_reports_every_problem_at_once_and_writes_nothing(
 
 
 async def test_a_title_over_the_limit_is_invalid(writer: GraphQLClient) -> None:
-    payload = await mutate(writer, CREATE_PAPER, input={"title": "x" * 1001, "authors": []})
+    payload = await mutate(
+        writer, CREATE_PAPER, input={"title": "x" * 1001, "authors": [SOME_AUTHOR]}
+    )
     assert payload["userErrors"] == [
         {
             "field": ["input", "title"],

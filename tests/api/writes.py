@@ -98,8 +98,12 @@ async def create_researcher(client: GraphQLClient, name: str, **fields: Any) -> 
     return researcher
 
 
+# A paper needs an author; tests that do not care about the byline get this one.
+SOME_AUTHOR = {"name": "Sam Author"}
+
+
 async def create_paper(client: GraphQLClient, title: str, **fields: Any) -> dict[str, Any]:
-    fields.setdefault("authors", [])
+    fields.setdefault("authors", [SOME_AUTHOR])
     payload = await succeed(client, CREATE_PAPER, input={"title": title, **fields})
     paper: dict[str, Any] = payload["paper"]
     return paper
