@@ -326,16 +326,18 @@ class _Batch:
         for row in (
             await self.connection.execute(
                 select(researcher_alias.c.researcher_id, researcher_alias.c.alias_key).where(
-                    researcher_alias.c.researcher_id.in_(ordered)
+                    bulk.values_in(self.connection, researcher_alias.c.researcher_id, ordered)
                 )
             )
         ).all():
             self.aliases.setdefault(row.researcher_id, set()).add(row.alias_key)
         statement = select(
             researcher_institution.c.researcher_id, researcher_institution.c.institution_id
-        ).where(researcher_institution.c.researcher_id.in_(ordered))
+        ).where(bulk.values_in(self.connection, researcher_institution.c.researcher_id, ordered))
         self.affiliations = {tuple(row) for row in (await self.connection.execute(statement))}
-        statement = select(reported_metrics).where(reported_metrics.c.researcher_id.in_(ordered))
+        statement = select(reported_metrics).where(
+            bulk.values_in(self.connection, reported_metrics.c.researcher_id, ordered)
+        )
         for row in (await self.connection.execute(statement)).all():
             self.reported[row.researcher_id, row.source] = row
 
@@ -358,7 +360,9 @@ class _Batch:
                     researcher.c.semantic_scholar_id,
                     researcher.c.orcid,
                     researcher.c.homepage,
-                ).where(researcher.c.id.in_(ordered[start : start + 1000]))
+                ).where(
+                    bulk.values_in(self.connection, researcher.c.id, ordered[start : start + 1000])
+                )
                 for row in (await self.connection.execute(statement)).all():
                     self._add_person(
                         _Person(
