@@ -57,9 +57,6 @@ from seeds.records import AuthorRecord, AuthorRef, InstitutionRef, Reported, Wor
 PAPER_IDS = ("openalex_id", "semantic_scholar_id", "arxiv_id", "doi")
 PERSON_IDS = ("openalex_id", "semantic_scholar_id", "orcid")
 PLACE_IDS = ("openalex_id", "ror")
-# Longest value each id column holds (db.models); a longer one is not a real id and is left out.
-ID_LENGTHS = {"openalex_id": 32, "semantic_scholar_id": 64, "arxiv_id": 32, "doi": 255}
-PERSON_ID_LENGTHS = {"openalex_id": 32, "semantic_scholar_id": 32, "orcid": 19}
 LOCK_NAMESPACES = {
     "paper": {
         "openalex_id": "paper-openalex",
@@ -102,7 +99,7 @@ def lock_keys(record: Record) -> dict[str, set[str]]:
     keys: dict[str, set[str]] = {}
     for work in _works_of(record):
         for kind, namespace in LOCK_NAMESPACES["paper"].items():
-            if value := _id(work, kind, ID_LENGTHS):
+            if value := getattr(work, kind):
                 keys.setdefault(namespace, set()).add(value)
         for ref in work.authors:
             _person_keys(ref, keys)
@@ -117,7 +114,7 @@ def _person_keys(ref: AuthorRef, keys: dict[str, set[str]]) -> None:
     if not ref.has_id:
         return
     for kind, namespace in LOCK_NAMESPACES["person"].items():
-        if value := _id(ref, kind, PERSON_ID_LENGTHS):
+        if value := getattr(ref, kind):
             keys.setdefault(namespace, set()).add(value)
     keys.setdefault("researcher-name", set()).add(cached_name_key(ref.name))
     for place in ref.institutions:
@@ -195,10 +192,17 @@ class BatchResult:
     touched: set[int] = field(default_factory=set)
 
 
-async def write_batch(connection: AsyncConnection, records: Sequence[Record]) -> BatchResult:
-    """Match and write the records in the caller's transaction; one outcome per record."""
+async def write_batch(
+    connection: AsyncConnection,
+    records: Sequence[Record],
+    keys: dict[str, set[str]] | None = None,
+) -> BatchResult:
+    """Match and write the records in the caller's transaction; one outcome per record.
+
+    `keys` are the records' lock keys (lock_keys) when the caller has them already.
+    """
     batch = _Batch(connection, records)
-    await batch.lock()
+    await batch.lock(keys)
     await batch.prefetch()
     outcomes = [batch.apply(record) for record in records]
     return BatchResult(outcomes, await batch.write())
@@ -245,13 +249,14 @@ class _Batch:
 
     # Reading
 
-    async def lock(self) -> None:
+    async def lock(self, keys: dict[str, set[str]] | None) -> None:
         if self.connection.dialect.name != "postgresql":
             return  # SQLite's one writer holds the whole database already
-        keys: dict[str, set[str]] = {}
-        for record in self.records:
-            for namespace, values in lock_keys(record).items():
-                keys.setdefault(namespace, set()).update(values)
+        if keys is None:
+            keys = {}
+            for record in self.records:
+                for namespace, values in lock_keys(record).items():
+                    keys.setdefault(namespace, set()).update(values)
         for namespace in sorted(keys):
             await hold_keys(self.connection, namespace, keys[namespace])
 
@@ -261,14 +266,14 @@ class _Batch:
         refs += [_ref_of(r) for r in self.records if isinstance(r, AuthorRecord)]
         rows = await bulk.papers_matching(
             self.connection,
-            **{f"{kind}s": _ids(works, kind, ID_LENGTHS) for kind in PAPER_IDS},
+            **{f"{kind}s": _ids(works, kind) for kind in PAPER_IDS},
             title_keys={p.title_key for p in self.prepared.values() if p.title_key},
         )
         for row in rows:
             self._add_paper(_Paper(id=row.id, values=dict(row._mapping)))
         people, aliases = await bulk.researchers_matching(
             self.connection,
-            **{f"{kind}s": _ids(refs, kind, PERSON_ID_LENGTHS) for kind in PERSON_IDS},
+            **{f"{kind}s": _ids(refs, kind) for kind in PERSON_IDS},
             name_keys={cached_name_key(ref.name) for ref in refs},
         )
         alias_keys: dict[int, list[str]] = {}
@@ -496,7 +501,7 @@ class _Batch:
     def _match(self, prepared: _Prepared) -> _Paper | None:
         work = prepared.work
         for kind in PAPER_IDS:
-            value = _id(work, kind, ID_LENGTHS)
+            value = getattr(work, kind)
             paper = self.paper_by_id.get((kind, value)) if value else None
             if paper is not None and not _paper_conflicts(paper, work):
                 return paper
@@ -528,7 +533,7 @@ class _Batch:
         """What the record adds to the paper: ids and dates it lacks, and the newest count."""
         fill: dict[str, Any] = {}
         for kind in PAPER_IDS:
-            value = _id(work, kind, ID_LENGTHS)
+            value = getattr(work, kind)
             if value and paper.get(kind) is None and (kind, value) not in self.paper_by_id:
                 fill[kind] = value
                 self.paper_by_id[kind, value] = paper
@@ -573,7 +578,7 @@ class _Batch:
     def _person(self, ref: AuthorRef) -> tuple[_Person, bool]:
         """The researcher the reference names, and whether it gained ids from it."""
         for kind in PERSON_IDS:
-            value = _id(ref, kind, PERSON_ID_LENGTHS)
+            value = getattr(ref, kind)
             person = self.person_by_id.get((kind, value)) if value else None
             if person is not None and not _person_conflicts(person, ref):
                 return person, self._adopt(person, ref)
@@ -590,7 +595,7 @@ class _Batch:
         """The reference's ids the person lacks (and no one else holds) become theirs."""
         adopted = False
         for kind in PERSON_IDS:
-            value = _id(ref, kind, PERSON_ID_LENGTHS)
+            value = getattr(ref, kind)
             if value and getattr(person, kind) is None and (kind, value) not in self.person_by_id:
                 setattr(person, kind, value)
                 if not person.new:
@@ -879,13 +884,8 @@ def _ref_of(record: AuthorRecord) -> AuthorRef:
     )
 
 
-def _id(item: object, kind: str, lengths: dict[str, int]) -> str | None:
-    value = getattr(item, kind)
-    return value if value and len(value) <= lengths[kind] and "\x00" not in value else None
-
-
-def _ids(items: Iterable[object], kind: str, lengths: dict[str, int]) -> set[str]:
-    return {value for item in items if (value := _id(item, kind, lengths))}
+def _ids(items: Iterable[object], kind: str) -> set[str]:
+    return {value for item in items if (value := getattr(item, kind))}
 
 
 def _text(value: str, limit: int | None) -> str:
@@ -911,7 +911,7 @@ def _near_year(stored: int | None, year: int | None) -> bool:
 def _paper_conflicts(paper: _Paper, work: WorkRecord) -> bool:
     """True when the paper holds a different id of a kind the work has."""
     for kind in PAPER_IDS:
-        value = _id(work, kind, ID_LENGTHS)
+        value = getattr(work, kind)
         stored = paper.get(kind)
         if value and stored and value != stored:
             return True
@@ -919,12 +919,14 @@ def _paper_conflicts(paper: _Paper, work: WorkRecord) -> bool:
 
 
 def _person_conflicts(person: _Person, ref: AuthorRef) -> bool:
-    for kind in PERSON_IDS:
-        value = _id(ref, kind, PERSON_ID_LENGTHS)
-        stored = getattr(person, kind)
-        if value and stored and value != stored:
-            return True
-    return False
+    return (
+        (ref.openalex_id is not None and person.openalex_id not in (None, ref.openalex_id))
+        or (
+            ref.semantic_scholar_id is not None
+            and person.semantic_scholar_id not in (None, ref.semantic_scholar_id)
+        )
+        or (ref.orcid is not None and person.orcid not in (None, ref.orcid))
+    )
 
 
 def _place_conflicts(place: _Place, ref: InstitutionRef) -> bool:

@@ -129,9 +129,9 @@ async def _write(
     """Write the batch (in one transaction, or a few on PostgreSQL); the researchers touched."""
     touched: set[int] = set()
     postgres = sessions.kw["bind"].dialect.name == "postgresql"
-    for part in _transactions(batch, LOCK_BUDGET if postgres else None):
+    for part, keys in _transactions(batch, LOCK_BUDGET if postgres else None):
         async with sessions() as session, session.begin():
-            result = await write_batch(await session.connection(), part)
+            result = await write_batch(await session.connection(), part, keys)
         for outcome in result.outcomes:
             summary.count(outcome)
         touched |= result.touched
@@ -140,19 +140,29 @@ async def _write(
     return touched
 
 
-def _transactions(batch: list[Record], budget: int | None) -> Iterator[list[Record]]:
-    """The batch in runs whose lock keys stay within the budget (all of it when None)."""
+def _transactions(
+    batch: list[Record], budget: int | None
+) -> Iterator[tuple[list[Record], dict[str, set[str]] | None]]:
+    """The batch in runs whose lock keys stay within the budget, with their keys.
+
+    Without a budget (SQLite takes no locks) the batch is one run.
+    """
     if budget is None:
-        yield batch
+        yield batch, None
         return
     part: list[Record] = []
-    held: set[tuple[str, str]] = set()
+    held: dict[str, set[str]] = {}
+    count = 0
     for record in batch:
-        keys = {(ns, key) for ns, values in lock_keys(record).items() for key in values}
-        if part and len(held | keys) > budget:
-            yield part
-            part, held = [], set()
+        keys = lock_keys(record)
+        fresh = sum(len(values - held.get(namespace, set())) for namespace, values in keys.items())
+        if part and count + fresh > budget:
+            yield part, held
+            part, held, count = [], {}, 0
+            fresh = sum(len(values) for values in keys.values())
         part.append(record)
-        held |= keys
+        for namespace, values in keys.items():
+            held.setdefault(namespace, set()).update(values)
+        count += fresh
     if part:
-        yield part
+        yield part, held

@@ -21,6 +21,7 @@ from seeds.records import (
     WorkRecord,
     count_or_none,
     date_or_none,
+    identifier,
     number_or_none,
 )
 
@@ -34,20 +35,20 @@ def short_id(value: Any) -> str | None:
     """W123 from https://openalex.org/W123 (or W123 itself)."""
     if not isinstance(value, str) or not value.strip():
         return None
-    return value.strip().rstrip("/").rsplit("/", 1)[-1]
+    return identifier(value.strip().rstrip("/").rsplit("/", 1)[-1], 32)
 
 
 def clean_doi(value: Any) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
     doi = DOI_PREFIX.sub("", value.strip())
-    return doi.lower()
+    return identifier(doi.lower(), 255)
 
 
 def clean_orcid(value: Any) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
-    return value.strip().rstrip("/").rsplit("/", 1)[-1]
+    return identifier(value.strip().rstrip("/").rsplit("/", 1)[-1], 19)
 
 
 def work_from_openalex(record: dict[str, Any]) -> WorkRecord:
@@ -150,7 +151,7 @@ def _authors(authorships: list[Any]) -> list[AuthorRef]:
 
 def _arxiv_id(record: dict[str, Any], doi: str | None) -> str | None:
     if doi and (match := ARXIV_DOI.match(doi)):
-        return match.group(1)
+        return identifier(match.group(1), 32)
     for location in record.get("locations") or []:
         for key in ("landing_page_url", "pdf_url"):
             url = location.get(key) if isinstance(location, dict) else None

@@ -85,6 +85,17 @@ class RecordError(ValueError):
     """A record that does not have the shape its source publishes."""
 
 
+def identifier(value: str | None, longest: int) -> str | None:
+    """An id as the tables can hold it: None for one longer than its column, or holding NUL.
+
+    Such a value is no real id of its kind (every DOI, ORCID and source id is
+    far shorter); kept, it would fail its whole batch on PostgreSQL.
+    """
+    if value is None or len(value) > longest or "\x00" in value:
+        return None
+    return value
+
+
 def text_or_none(value: Any) -> str | None:
     """A JSON value that is non-blank text, stripped, else None."""
     return value.strip() if isinstance(value, str) and value.strip() else None

@@ -21,6 +21,7 @@ from seeds.records import (
     WorkRecord,
     count_or_none,
     date_or_none,
+    identifier,
 )
 
 SOURCE = "semanticscholar"
@@ -51,8 +52,10 @@ def work_from_s2(record: dict[str, Any], *, author: AuthorRef | None = None) -> 
         published_on=published_on,
         abstract=record.get("abstract") if isinstance(record.get("abstract"), str) else None,
         doi=clean_doi(external.get("DOI")),
-        arxiv_id=external.get("ArXiv") if isinstance(external.get("ArXiv"), str) else None,
-        semantic_scholar_id=paper_id,
+        arxiv_id=identifier(external.get("ArXiv"), 32)
+        if isinstance(external.get("ArXiv"), str)
+        else None,
+        semantic_scholar_id=identifier(paper_id, 64),
         citation_count=count_or_none(record.get("citationCount")),
         authors=tuple(authors),
     )
@@ -70,12 +73,17 @@ def author_from_s2(record: dict[str, Any]) -> AuthorRecord:
     ):
         raise RecordError("a Semantic Scholar author needs an authorId and a name")
     external = record.get("externalIds") or {}
-    orcid = external.get("ORCID") if isinstance(external.get("ORCID"), str) else None
-    me = AuthorRef(name=name.strip(), printed_name=name.strip(), semantic_scholar_id=author_id)
+    orcid = (
+        identifier(external.get("ORCID"), 19) if isinstance(external.get("ORCID"), str) else None
+    )
+    author_id = identifier(author_id, 32) or ""
+    me = AuthorRef(
+        name=name.strip(), printed_name=name.strip(), semantic_scholar_id=author_id or None
+    )
     return AuthorRecord(
         name=name.strip(),
         aliases=tuple(a for a in record.get("aliases") or [] if isinstance(a, str) and a != name),
-        semantic_scholar_id=author_id,
+        semantic_scholar_id=author_id or None,
         orcid=orcid,
         homepage=record.get("homepage") if isinstance(record.get("homepage"), str) else None,
         institutions=tuple(
@@ -108,7 +116,9 @@ def _authors(authors: list[Any]) -> list[AuthorRef]:
                     name=name.strip(),
                     printed_name=name.strip(),
                     position=place,
-                    semantic_scholar_id=author_id if isinstance(author_id, str) else None,
+                    semantic_scholar_id=identifier(author_id, 32)
+                    if isinstance(author_id, str) and author_id
+                    else None,
                 )
             )
     return refs
