@@ -48,6 +48,13 @@ class ReportedMetrics:
     )
     novelty: float | None = strawberry.field(description="0..1, from a percentage in the source.")
     ai_score: float | None = strawberry.field(description="The source's AI score, as printed.")
+    i10_index: int | None = strawberry.field(
+        description="Papers with at least 10 citations, as the source reported (OpenAlex)."
+    )
+    two_year_mean_citedness: float | None = strawberry.field(
+        description="Citations received last year per work of the two years before, as the "
+        "source reported (OpenAlex's 2yr_mean_citedness)."
+    )
 
     @classmethod
     def from_row(cls, row: AnyRow) -> ReportedMetrics:
@@ -60,6 +67,8 @@ class ReportedMetrics:
             paper_count=row.paper_count,
             novelty=row.novelty,
             ai_score=row.ai_score,
+            i10_index=row.i10_index,
+            two_year_mean_citedness=row.two_year_mean_citedness,
         )
 
 

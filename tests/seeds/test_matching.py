@@ -297,7 +297,10 @@ async def test_an_idless_semantic_scholar_author_stays_printed(
 
 
 async def test_an_author_record_keeps_every_reported_figure_with_its_date(
-    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    tmp_path: Path,
+    database_url: str,
 ) -> None:
     author = json.loads(
         (Path(__file__).parent / "fixtures" / "openalex" / "authors.jsonl")
@@ -316,6 +319,19 @@ async def test_an_author_record_keeps_every_reported_figure_with_its_date(
         "SELECT source, captured_on, h_index, i10_index, two_year_mean_citedness,"
         " citation_count, paper_count FROM reported_metrics",
     ) == [("openalex", _date(engine, "2026-11-02"), 52, 80, 5.25, author["cited_by_count"], 87)]
+    async for client in open_client(database_url):
+        data = await client.data(
+            '{ researcher(slug: "david-bau") { reportedMetrics {'
+            " source capturedOn hIndex i10Index twoYearMeanCitedness paperCount } } }"
+        )
+    assert data["researcher"]["reportedMetrics"] == {
+        "source": "openalex",
+        "capturedOn": "2026-11-02",
+        "hIndex": 52,
+        "i10Index": 80,
+        "twoYearMeanCitedness": 5.25,
+        "paperCount": 87,
+    }
 
 
 def _date(engine: AsyncEngine, day: str) -> Any:
