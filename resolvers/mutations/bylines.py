@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.names import name_key
@@ -67,13 +68,23 @@ async def resolved_byline(
 ) -> list[tuple[Who, str]]:
     """Who each author is, and the name to print; nobody twice."""
     connection = await session.connection()
+    matched = {
+        index: await _match(connection, author, problems)
+        for index, author in enumerate(byline)
+        if author.researcher_id is None and not _reported(author, problems)
+    }
     ids = [author.researcher_id for author in byline if author.researcher_id is not None]
-    # Referenced researchers must not be merged away before this paper commits.
-    found = await lock_researchers(connection, ids, for_change=False)
+    # Everyone on the byline, locked at once in id order: not merged away before this
+    # paper commits, and no deadlock with a merge that locks them in that order too.
+    found = await lock_researchers(
+        connection,
+        [*ids, *(who for who in matched.values() if isinstance(who, int))],
+        for_change=False,
+    )
     resolved: list[tuple[Who, str]] = []
     first_place: dict[Who, int] = {}
     for index, author in enumerate(byline):
-        placed = await _who(session, author, found, problems)
+        placed = _who(author, matched.get(index), found, problems)
         if placed is None:
             continue
         who, printed = placed
@@ -85,26 +96,39 @@ async def resolved_byline(
     return resolved
 
 
-async def _who(
-    session: AsyncSession, author: Author, found: Mapping[int, AnyRow], problems: Problems
-) -> tuple[Who, str] | None:
+def _reported(author: Author, problems: Problems) -> bool:
     given = (author.path, (*author.path, "name"), (*author.path, "researcherId"))
-    if any(problems.at(path) for path in given):
-        return None  # already reported
+    return any(problems.at(path) for path in given)
+
+
+async def _match(connection: AsyncConnection, author: Author, problems: Problems) -> Who | None:
+    """The one researcher the author's name matches, or its key when none; None if several."""
+    assert author.name is not None  # checked_byline reported an author with neither
+    key = name_key(author.name)
+    matches = await researchers_with_name_key(connection, key, limit=MAX_CANDIDATES + 1)
+    if len(matches) > 1:
+        _report_ambiguous(author, matches, problems)
+        return None
+    return int(matches[0].id) if matches else key
+
+
+def _who(
+    author: Author, matched: Who | None, found: Mapping[int, AnyRow], problems: Problems
+) -> tuple[Who, str] | None:
+    if _reported(author, problems):
+        return None
     if author.researcher_id is not None:
         row = found.get(author.researcher_id)
         if row is None:
             problems.not_found((*author.path, "researcherId"), "No researcher has this ID.")
             return None
         return int(row.id), author.name or row.name
-    assert author.name is not None  # checked_byline reported an author with neither
-    key = name_key(author.name)
-    connection = await session.connection()
-    matches = await researchers_with_name_key(connection, key, limit=MAX_CANDIDATES + 1)
-    if len(matches) > 1:
-        _report_ambiguous(author, matches, problems)
+    assert author.name is not None
+    if isinstance(matched, int) and matched not in found:
+        message = "The researcher this name matched was merged away meanwhile; try again."
+        problems.not_found((*author.path, "name"), message)
         return None
-    return (int(matches[0].id) if matches else key), author.name
+    return (matched, author.name) if matched is not None else None
 
 
 def _report_ambiguous(author: Author, matches: Sequence[AnyRow], problems: Problems) -> None:
