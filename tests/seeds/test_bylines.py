@@ -1,8 +1,12 @@
-"""Which byline entries are people we can follow, and how an import's batch is cut for its locks."""
+"""Bylines, lock budgets and title keys: the pure parts of the import, on their own."""
 
 from __future__ import annotations
 
-from seeds.bulk import lock_keys
+from hypothesis import given
+from hypothesis import strategies as st
+
+from db.names import title_key
+from seeds.bulk import fast_title_key, lock_keys
 from seeds.bylines import split_byline
 from seeds.importer import _transactions
 from seeds.records import AuthorRef, WorkRecord
@@ -64,3 +68,16 @@ def test_a_batch_is_cut_so_that_no_transaction_holds_more_locks_than_the_budget(
         assert keys == expected
     # A work takes 6 keys; the next 4 more, the shared author's two being held already.
     assert [len(run) for run, _ in runs] == [2, 2, 2, 2, 2]
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=60))
+def test_the_fast_title_key_is_the_title_key_for_ascii_titles(title: str) -> None:
+    assert fast_title_key(title) == title_key(title)
+
+
+def test_the_fast_title_key_leaves_other_titles_to_the_title_key() -> None:
+    assert (
+        fast_title_key("Renée\u2019s Über-Model")
+        == title_key("Renée\u2019s Über-Model")
+        == "renees uber model"
+    )
