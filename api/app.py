@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from api.execution import ExecutionThread
 from api.graphiql import graphiql_routes
 from api.graphql import create_graphql_view
 from api.landing import landing_routes
@@ -42,22 +43,33 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # The server loop's engine: /ready, the rate limiter's token look-ups.
         engine = create_engine(
             settings.database_url, statement_timeout_ms=settings.statement_timeout_ms
         )
         app.state.engine = engine
         app.state.sessions = create_session_factory(engine)
-        # Mutations write through an engine of their own (db/engine.py says why).
+        # GraphQL runs on a loop of its own (api.execution) with engines of its own;
+        # mutations write through one more (db/engine.py says why).
+        execution = ExecutionThread("graphql")
+        graphql_engine = create_engine(
+            settings.database_url, statement_timeout_ms=settings.statement_timeout_ms
+        )
         write_engine = create_write_engine(
             settings.database_url, statement_timeout_ms=settings.statement_timeout_ms
         )
+        app.state.execution = execution
+        app.state.graphql_engine = graphql_engine
         app.state.write_engine = write_engine
-        count_statements(engine, write_engine)  # into each request's log line
+        count_statements(engine, graphql_engine, write_engine)  # into each request's log line
         try:
-            async with bounds.running(engine):
-                yield
+            async with execution.running(), bounds.running(engine):
+                try:
+                    yield
+                finally:
+                    await execution.run(write_engine.dispose())
+                    await execution.run(graphql_engine.dispose())
         finally:
-            await write_engine.dispose()
             await engine.dispose()
 
     routes = [

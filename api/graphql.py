@@ -18,6 +18,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from api.caching import apply_cache_policy
+from api.execution import ExecutionThread
 from api.graphiql import graphiql_html
 from api.observability import RecordOperation, note_errors, request_record
 from api.persisted import LruQueryStore, PersistedQueryError, QueryStore, resolve_query
@@ -65,7 +66,7 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> Context:
         state = request.app.state
         return Context.for_request(
-            state.engine,
+            state.graphql_engine,
             write_engine=state.write_engine,
             authorization=request.headers.get("authorization"),
             request_id=getattr(request.state, "request_id", None),
@@ -100,13 +101,17 @@ class GraphQLView(GraphQL[Context, None]):
             sub_response.status_code = error.status
             return ExecutionResult(data=None, errors=[error])
         request_record().persisted_query = outcome
-        return await super().execute_single(
-            request=request,
-            request_adapter=request_adapter,
-            sub_response=sub_response,
-            context=context,
-            root_value=root_value,
-            request_data=dataclasses.replace(request_data, query=query),
+        # On the execution thread's loop (api.execution), so that this one stays free.
+        execution: ExecutionThread = request.app.state.execution
+        return await execution.run(
+            super().execute_single(
+                request=request,
+                request_adapter=request_adapter,
+                sub_response=sub_response,
+                context=context,
+                root_value=root_value,
+                request_data=dataclasses.replace(request_data, query=query),
+            )
         )
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -19,11 +19,17 @@ from api.settings import Settings
 class GraphQLClient:
     """Posts GraphQL documents to /graphql and counts the statements each one costs."""
 
-    def __init__(self, http: httpx.AsyncClient, engine: AsyncEngine) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient, engine: AsyncEngine, *, counted: Sequence[AsyncEngine] = ()
+    ) -> None:
+        """`engine` is the test's own way into the database; `counted`, the engines the app
+        runs GraphQL on (api.execution), whose statements are counted."""
         self.http = http
         self.engine = engine
+        self.graphql_engine = counted[0] if counted else engine
         self.statements: list[str] = []
-        event.listen(engine.sync_engine, "before_cursor_execute", self._count)
+        for each in counted or (engine,):
+            event.listen(each.sync_engine, "before_cursor_execute", self._count)
 
     def _count(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         self.statements.append(statement)
@@ -63,7 +69,14 @@ async def open_client(url: str) -> AsyncIterator[GraphQLClient]:
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            yield GraphQLClient(http, app.state.engine)
+            # Reads: GraphQL's engine and the server loop's (the rate limiter's token look-ups).
+            counted = (app.state.graphql_engine, app.state.engine)
+            yield GraphQLClient(http, app.state.engine, counted=counted)
+
+
+def graphql_engines(app: Starlette) -> tuple[AsyncEngine, AsyncEngine]:
+    """The engines GraphQL requests read and write through (on the execution thread)."""
+    return app.state.graphql_engine, app.state.write_engine
 
 
 @pytest.fixture

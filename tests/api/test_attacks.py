@@ -138,7 +138,7 @@ async def test_nodes_takes_at_most_100_ids_and_loads_them_in_one_statement_per_t
     seeded_url: str,
 ) -> None:
     async for client in client_with(seeded_url):
-        engine = client.app.state.engine  # type: ignore[attr-defined]
+        engine = client.app.state.graphql_engine  # type: ignore[attr-defined]
         ids = [encode_global_id("Paper", n) for n in range(1, 51)]
         ids += [encode_global_id("Researcher", n) for n in range(1, 51)]
         statements: list[str] = []

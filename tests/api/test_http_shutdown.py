@@ -128,7 +128,9 @@ def test_a_request_outlasting_the_shutdown_timeout_does_not_hold_the_server(
     seeded_url: str, tmp_path: Path
 ) -> None:
     shutdown = terminate_during_a_slow_request(seeded_url, tmp_path, lookup_s=30, timeout_s=1)
-    assert shutdown.response is None  # the connection was closed unanswered
+    # The request was given up: its connection is closed unanswered, or answered 500 when the
+    # server's cancellation reaches it before the connection closes; never a success.
+    assert shutdown.response is None or shutdown.response.status_code == 500
     assert shutdown.seconds_to_exit < 10
     messages = [line["message"] for line in shutdown.log]
     assert "Cancel 1 running task(s), timeout graceful shutdown exceeded" in messages

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.app import create_app
 from api.settings import Settings
 from db.tables import api_token
+from tests.api.conftest import graphql_engines
 from tests.api.live import serve
 from tests.api.writes import add_token
 
@@ -39,6 +40,7 @@ async def limited_app(
         headers = {"authorization": f"Bearer {token}"} if token else {}
         return httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers)
 
+    client.app = app  # type: ignore[attr-defined]  # for the engines GraphQL runs on
     async with app.router.lifespan_context(app):
         yield client, app.state.engine
 
@@ -79,9 +81,12 @@ async def test_one_request_over_the_limit_is_429_and_runs_nothing(database_url: 
         def note(*args: Any) -> None:
             statements.append(args[2])
 
-        event.listen(engine.sync_engine, "before_cursor_execute", note)
+        engines = [engine, *graphql_engines(client.app)]  # type: ignore[attr-defined]
+        for each in engines:
+            event.listen(each.sync_engine, "before_cursor_execute", note)
         refused = await http.post("/graphql", json=QUERY)
-        event.remove(engine.sync_engine, "before_cursor_execute", note)
+        for each in engines:
+            event.remove(each.sync_engine, "before_cursor_execute", note)
 
     assert refused.status_code == 429
     assert statements == []
