@@ -19,7 +19,7 @@ from strawberry.exceptions import StrawberryInputCoercionError
 from resolvers.errors import InvalidArgumentError
 from resolvers.mutations.validation import ImpossibleDate
 
-_DAY_SHAPED = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DAY_SHAPED = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def parse_date(value: object) -> date | ImpossibleDate:

@@ -184,7 +184,28 @@ async def test_profile_imports_beside_papers_with_the_same_new_authors_share_the
     assert (after["paper"], after["authorship"]) == (WRITERS, 2 * WRITERS)
 
 
-def _profile(owner: str, title: str, byline: str) -> str:
+def _profile(owner: str, title: str, byline: str, *, place: str | None = "cambridge") -> str:
     """A one-paper profile page in the seed's format."""
     header = f"{owner}\n\nCV\nh-index1\n1papers\n\n1 Papers\n\n"
-    return f"{header}LGMar 3\n{title}\n{byline} · cambridge\nAn abstract.\n"
+    printed = f"{byline} · {place}" if place else byline
+    return f"{header}LGMar 3\n{title}\n{printed}\nAn abstract.\n"
+
+
+async def test_profiles_listing_one_paper_at_once_store_it_once(writer: GraphQLClient) -> None:
+    """Papers of a profile match on title and year; imports queue on that key even when
+    the (cut) bylines share no name."""
+    texts = [
+        _profile(owner, "Notes on the Analytical Engine", f"{first} et al.", place=None)
+        for owner, first in (
+            ("Ada Lovelace", "Luigi Menabrea"),
+            ("Mary Somerville", "John Herschel"),
+        )
+    ]
+    requests = [
+        (IMPORT, {"format": "PROFILE_TEXT", "text": texts[k % 2], "undatedYear": 2026})
+        for k in range(10)
+    ]
+    payloads = await _all(writer, requests)
+    assert [p["userErrors"] for p in payloads] == [[]] * 10
+    after = await counts(writer)
+    assert (after["paper"], after["researcher"], after["authorship"]) == (1, 4, 4)
