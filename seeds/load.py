@@ -27,10 +27,16 @@ from db.models import (
     Researcher,
     utc_now,
 )
-from db.names import name_key, title_key
+from db.names import make_slug, name_key, title_key
 from db.queries.matching import find_paper
 from db.writes.indicators import refresh_indicators
-from db.writes.keys import INSTITUTION_SLUG, PAPER_TITLE, RESEARCHER_NAME, title_lock_key
+from db.writes.keys import (
+    INSTITUTION_SLUG,
+    PAPER_TITLE,
+    RESEARCHER_NAME,
+    RESEARCHER_SLUG,
+    title_lock_key,
+)
 from seeds.profile_text import Profile, ProfileEntry, ProfileFormatError, parse_profile
 from seeds.rows import (
     Lookups,
@@ -92,6 +98,9 @@ def natural_keys(profile: Profile) -> dict[str, set[str]]:
         INSTITUTION_SLUG: {slug for entry in entries for slug in entry.institutions},
         PAPER_TITLE: {title_lock_key(title_key(e.title), e.published_on.year) for e in entries},
         RESEARCHER_NAME: {name_key(name) for name in names},
+        # Bases of the slugs new researchers may take; with the rest, so two loads never
+        # each hold one the other waits for.
+        RESEARCHER_SLUG: {make_slug(name) for name in names},
     }
 
 

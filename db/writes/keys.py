@@ -24,7 +24,9 @@ RESEARCHER_NAME = "researcher-name"
 RESEARCHER_OPENALEX = "researcher-openalex"
 RESEARCHER_ORCID = "researcher-orcid"
 RESEARCHER_S2 = "researcher-s2"
-# Not a key rows are found by, but picked by looking at the taken ones: held last.
+# The base of a new researcher's slug, picked by looking at the taken ones. It sorts
+# last; createPaper takes it after its row locks, which is safe because the writers that
+# take conflicting row locks (merges, updates) never hold it.
 RESEARCHER_SLUG = "researcher-slug"
 
 
