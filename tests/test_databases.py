@@ -59,5 +59,5 @@ def test_the_next_run_drops_what_a_killed_run_left(postgres_server: PostgresServ
     assert returncode == -9
     # The template and the test's copy stayed behind, with no process to own them.
     assert databases_named(postgres_server, prefix) == [f"{prefix}0", f"{prefix}1"]
-    assert sorted(PostgresServer(POSTGRES_URL).drop_orphans()) == [f"{prefix}0", f"{prefix}1"]
+    PostgresServer(POSTGRES_URL).drop_orphans()  # what the next run does first
     assert databases_named(postgres_server, prefix) == []

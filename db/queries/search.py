@@ -25,7 +25,8 @@ time quadratic in the number of phrases (6,000 took 30 s).
 
 Differences that remain: SQLite ignores accents (remove_diacritics),
 PostgreSQL does not (no unaccent extension); PostgreSQL drops English stop
-words ("the", "or"), SQLite keeps them.
+words ("the", "or"), SQLite keeps them, so a search holding one may match and
+rank differently.
 
 Relevance is defined here, the same on both backends, rather than by either
 engine's scorer (bm25 and ts_rank_cd order the same papers differently):
