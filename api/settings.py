@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     planned_documents_max: int = Field(
         default=500, ge=1, description="Documents kept parsed, validated and measured"
     )
+    fast_path: bool = Field(
+        default=True, description="Answer reads with the lean executor (schema.fast) when it can"
+    )
     list_bounds_refresh_s: float = Field(
         default=300.0, gt=0, description="Seconds between readings of the longest lists"
     )

@@ -14,10 +14,11 @@ bytes costs O(N) to plan, and a document seen before costs a dict lookup.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import strawberry
 from graphql import (
     DocumentNode,
     ExecutionResult,
@@ -33,6 +34,7 @@ from strawberry.schema.schema import validate_document
 from resolvers.bounds import ListBounds
 from resolvers.errors import InvalidArgumentError
 from schema.analysis import CostCounter, DocumentShape, fragments_of, operation_named
+from schema.fast import FastExecutor, runs_fast
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,15 +54,27 @@ class DocumentPlan:
     document: DocumentNode | None
     errors: list[GraphQLError]
     fragments: dict[str, Any] = field(default_factory=dict)
+    # Per operation (by id): may the fast path try it (schema.fast.runs_fast)?
+    runs_fast: dict[int, bool] = field(default_factory=dict)
 
 
 class Planner:
     """Plans documents for one schema and set of limits, keeping the latest `maxsize`."""
 
-    def __init__(self, limits: Limits, *, maxsize: int = 256) -> None:
+    def __init__(self, limits: Limits, *, maxsize: int = 256, fast_path: bool = True) -> None:
         self.limits = limits
         self.maxsize = maxsize
+        self.fast_path = fast_path
         self._plans: OrderedDict[str, DocumentPlan] = OrderedDict()
+        self._fast: FastExecutor | None = None
+
+    def fast_executor(self, schema: strawberry.Schema) -> FastExecutor | None:
+        """The fast path for reads (schema.fast), when it is on."""
+        if not self.fast_path:
+            return None
+        if self._fast is None or self._fast.schema is not schema:
+            self._fast = FastExecutor(schema)
+        return self._fast
 
     def plan_for(self, schema: GraphQLSchema, text: str, rules: tuple[Any, ...]) -> DocumentPlan:
         plan = self._plans.get(text)
@@ -151,9 +165,33 @@ class OperationPlans(SchemaExtension):
             self.execution_context.pre_execution_errors = list(self.plan.errors)
         yield
 
-    def on_execute(self) -> Iterator[None]:
+    async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context
         if self.plan is not None and context.result is None:
+            self._check_cost()
+        if self.plan is not None and context.result is None:
+            await self._run_fast(self.plan)
+        yield
+
+    async def _run_fast(self, plan: DocumentPlan) -> None:
+        """Answer here when the fast path can; otherwise leave it to graphql-core."""
+        context = self.execution_context
+        fast = self.planner.fast_executor(context.schema)
+        document = plan.document
+        operation = operation_named(document, context.operation_name) if document else None
+        if fast is None or document is None or operation is None:
+            return
+        if not plan.runs_fast.setdefault(id(operation), runs_fast(document, operation)):
+            return
+        try:
+            data = await fast.execute(document, operation, context.variables or {}, context.context)
+        except Exception:
+            return
+        context.result = ExecutionResult(data=data, errors=None)
+
+    def _check_cost(self) -> None:
+        context = self.execution_context
+        if self.plan is not None:
             try:
                 self.cost = self.planner.cost(
                     context.schema._schema,
@@ -167,7 +205,6 @@ class OperationPlans(SchemaExtension):
             else:
                 if self.cost is not None and self.cost > self.planner.limits.max_cost:
                     context.result = ExecutionResult(data=None, errors=[self._refusal(self.cost)])
-        yield
 
     def _refusal(self, cost: int) -> GraphQLError:
         limit = self.planner.limits.max_cost
