@@ -182,7 +182,10 @@ async def test_the_profile_query_reads_one_snapshot_through_one_connection(
     seeded: GraphQLClient,
 ) -> None:
     await seeded.data(PROFILE, papers=1)
-    with connections_and_transactions(seeded.engine) as used, seeded.counting() as statements:
+    with (
+        connections_and_transactions(seeded.graphql_engine) as used,
+        seeded.counting() as statements,
+    ):
         await seeded.data(PROFILE, papers=50)
     # Every statement of the request ran in one transaction on one connection,
     # which went back to the pool when the request ended.
@@ -191,7 +194,7 @@ async def test_the_profile_query_reads_one_snapshot_through_one_connection(
 
 
 async def test_a_query_that_fails_validation_takes_no_connection(seeded: GraphQLClient) -> None:
-    with connections_and_transactions(seeded.engine) as used:
+    with connections_and_transactions(seeded.graphql_engine) as used:
         message = await seeded.error('{ researcher(slug: "david-bau") { nope } }')
     assert message == "Cannot query field 'nope' on type 'Researcher'. Did you mean 'name'?"
     assert used == {"checkouts": 0, "begins": 0, "checked out after": 0}
