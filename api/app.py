@@ -67,6 +67,7 @@ def create_app(
                 try:
                     yield
                 finally:
+                    await execution.cancel_running()
                     await execution.run(write_engine.dispose())
                     await execution.run(graphql_engine.dispose())
         finally:

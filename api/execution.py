@@ -36,6 +36,7 @@ class ExecutionThread:
     def _serve(self) -> None:
         asyncio.set_event_loop(self.loop)
         self.loop.run_forever()
+        self.loop.run_until_complete(_cancel_others())
         self.loop.run_until_complete(self.loop.shutdown_asyncgens())
         self.loop.close()
 
@@ -45,16 +46,22 @@ class ExecutionThread:
         try:
             yield self
         finally:
-            # Whatever still runs there was given up by the server (its shutdown timeout
-            # passed): end it before the loop, so that no caller waits on a closed loop.
-            self.loop.call_soon_threadsafe(self._stop)
+            # Whatever still runs there is ended, its clean-up included, before the loop.
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            await asyncio.to_thread(self._thread.join)
 
-    def _stop(self) -> None:
-        for task in asyncio.all_tasks(self.loop):
-            task.cancel()
-        self.loop.stop()
+    async def cancel_running(self) -> None:
+        """End what still runs there (the server gave up on it), its clean-up included."""
+        await self.run(_cancel_others())
 
     async def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """The coroutine's result, run to the end on this thread's loop, in the caller's context."""
         future = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
         return await asyncio.wrap_future(future)
+
+
+async def _cancel_others() -> None:
+    others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in others:
+        task.cancel()
+    await asyncio.gather(*others, return_exceptions=True)

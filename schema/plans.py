@@ -93,7 +93,7 @@ class Planner:
             return DocumentPlan(document=None, errors=[error])
         errors = validate_document(schema, document, rules)
         if errors:
-            return DocumentPlan(document=document, errors=errors)
+            return DocumentPlan(document=document, errors=[_explained(e) for e in errors])
         shape = DocumentShape(fragments_of(document))
         operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
         for operation in operations:
@@ -139,6 +139,17 @@ class Planner:
         if root is None:
             return None
         return CostCounter(schema, plan.fragments, coerced, bounds).count(root, operation)
+
+
+def _explained(error: GraphQLError) -> GraphQLError:
+    """graphql-core's bare "Validation aborted." (its checks ran out of depth), said plainly."""
+    if error.message != "Validation aborted.":
+        return error
+    return GraphQLError(
+        "This document is too large to check: too many fields in one selection, or nested "
+        "too deeply. Ask for fewer fields at once, or split the query.",
+        extensions={"code": "DOCUMENT_TOO_COMPLEX"},
+    )
 
 
 class OperationPlans(SchemaExtension):

@@ -181,3 +181,16 @@ async def test_work_that_never_awaits_stops_at_the_time_limit(
     assert response.json()["errors"][0]["extensions"] == {"code": "TIMEOUT"}
     # Without the deadline every one of the 50 ids would be made before the answer.
     assert calls < 10
+
+
+async def test_a_document_too_large_to_check_is_refused_with_a_reason(
+    client: httpx.AsyncClient,
+) -> None:
+    body = await post(client, "{ " + " ".join(["__typename"] * 1990) + " }")
+    assert body["errors"] == [
+        {
+            "message": "This document is too large to check: too many fields in one selection, "
+            "or nested too deeply. Ask for fewer fields at once, or split the query.",
+            "extensions": {"code": "DOCUMENT_TOO_COMPLEX"},
+        }
+    ]
