@@ -127,7 +127,7 @@ async def test_a_write_that_commits_during_a_request_is_not_seen_by_it(
             },
         ],
     )
-    with after_the_first_statement(blank.engine, lambda: add_a_third_paper(writer)):
+    with after_the_first_statement(blank.graphql_engine, lambda: add_a_third_paper(writer)):
         during = (await blank.data(PAGE))["researcher"]
     # The lookup ran before the write committed; the lists and figures read after
     # it come from the same snapshot, so none of the write shows anywhere.

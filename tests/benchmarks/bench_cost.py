@@ -84,13 +84,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def serve(url: str, port: int) -> subprocess.Popen[bytes]:
-    environment = {
-        **os.environ,
-        "SCHOLARGRAPH_DATABASE_URL": url,
+def serve(url: str, port: int, *, limited: bool = False) -> subprocess.Popen[bytes]:
+    """`scholargraph serve` over `url`; with `limited`, every limit as configured by default."""
+    unlimited = {
         "SCHOLARGRAPH_MAX_COST": str(10**9),
         "SCHOLARGRAPH_REQUEST_TIMEOUT_S": "300",
         "SCHOLARGRAPH_STATEMENT_TIMEOUT_MS": "0",
+    }
+    environment = {
+        **os.environ,
+        **({} if limited else unlimited),
+        "SCHOLARGRAPH_DATABASE_URL": url,
         "SCHOLARGRAPH_RATE_LIMIT_ENABLED": "false",
         "SCHOLARGRAPH_LOG_LEVEL": "warning",
     }
