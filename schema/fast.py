@@ -243,6 +243,10 @@ class _Run:
     async def _fill(
         self, result: dict[str, Any], pending: list[tuple[str, Awaitable[Any]]]
     ) -> dict[str, Any]:
+        if len(pending) == 1:  # one field to wait for: no task needed to run it beside others
+            key, awaitable = pending[0]
+            result[key] = await awaitable
+            return result
         values = await _gather([awaitable for _, awaitable in pending])
         for (key, _), value in zip(pending, values, strict=True):
             result[key] = value
