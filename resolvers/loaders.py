@@ -43,7 +43,7 @@ class PaperListSpec(ListSpec):
 
 
 def _by_id(rows: Iterable[AnyRow], ids: Sequence[int], key: str = "id") -> list[AnyRow | None]:
-    found = {row._mapping[key]: row for row in rows}
+    found = {getattr(row, key): row for row in rows}
     return [found.get(i) for i in ids]
 
 

@@ -173,7 +173,9 @@ def cut_page(rows: Sequence[AnyRow], ordering: Ordering, request: PageRequest) -
     if request.backwards:
         kept.reverse()
     labels = _key_labels(ordering)
-    keys = [tuple(row._mapping[label] for label in labels) for row in kept]
+    # Positions found once: Row._mapping builds a new mapping at every access.
+    positions = [kept[0]._fields.index(label) for label in labels] if kept else []
+    keys = [tuple(row[position] for position in positions) for row in kept]
     continued = request.after is not None
     if request.backwards:
         return Page(kept, keys, has_next_page=continued, has_previous_page=more)
