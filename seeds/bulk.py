@@ -284,25 +284,7 @@ class _Batch:
         )
         for row in rows:
             self._add_paper(_Paper(id=row.id, values=dict(row._mapping)))
-        people, aliases = await bulk.researchers_matching(
-            self.connection,
-            **{f"{kind}s": _ids(refs, kind) for kind in PERSON_IDS},
-            name_keys={cached_name_key(ref.name) for ref in refs},
-        )
-        alias_keys: dict[int, list[str]] = {}
-        for row in aliases:
-            alias_keys.setdefault(row.researcher_id, []).append(row.alias_key)
-        for row in people:
-            person = _Person(
-                id=row.id,
-                name="",
-                name_key=row.name_key,
-                openalex_id=row.openalex_id,
-                semantic_scholar_id=row.semantic_scholar_id,
-                orcid=row.orcid,
-                homepage=row.homepage,
-            )
-            self._add_person(person, [row.name_key, *alias_keys.get(row.id, [])])
+        await self._prefetch_people(refs)
         place_refs = [place for ref in refs for place in ref.institutions] + [
             place for r in self.records if isinstance(r, AuthorRecord) for place in r.institutions
         ]
@@ -327,6 +309,48 @@ class _Batch:
                 )
         await self._prefetch_details()
         await self._prefetch_author_details()
+
+    async def _prefetch_people(self, refs: list[AuthorRef]) -> None:
+        """Researchers holding the references' ids; then, for references none of them is,
+        researchers by name key (a common name is held by hundreds: those are read only
+        when a name must be matched)."""
+        by_id, _ = await bulk.researchers_matching(
+            self.connection,
+            **{f"{kind}s": _ids(refs, kind) for kind in PERSON_IDS},
+            name_keys=(),
+        )
+        known: dict[int, _Person] = {}
+        for row in by_id:
+            known[row.id] = person = _person_of(row)
+            self._add_person(person, [])
+        unresolved = {
+            cached_name_key(ref.name)
+            for ref in refs
+            if not any(
+                (holder := self.person_by_id.get((kind, value))) is not None
+                and not _person_conflicts(holder, ref)
+                for kind in PERSON_IDS
+                if (value := getattr(ref, kind))
+            )
+        }
+        by_name, aliases = await bulk.researchers_matching(
+            self.connection,
+            openalex_ids=(),
+            semantic_scholar_ids=(),
+            orcids=(),
+            name_keys=unresolved,
+        )
+        alias_keys: dict[int, list[str]] = {}
+        for row in aliases:
+            alias_keys.setdefault(row.researcher_id, []).append(row.alias_key)
+        for row in by_name:  # oldest first, so the oldest of a name is matched first
+            keys = [row.name_key, *alias_keys.get(row.id, [])]
+            if row.id in known:
+                for key in dict.fromkeys(keys):
+                    self.person_by_name.setdefault(key, []).append(known[row.id])
+            else:
+                known[row.id] = person = _person_of(row)
+                self._add_person(person, keys)
 
     async def _prefetch_author_details(self) -> None:
         """Aliases, affiliations and reported figures of researchers author records may match."""
@@ -867,6 +891,18 @@ class _Batch:
                 updates.append({"id": row.id, **values})
         await bulk.insert_rows(self.connection, reported_metrics, inserts)
         await bulk.update_by_id(self.connection, reported_metrics, updates)
+
+
+def _person_of(row: Any) -> _Person:
+    return _Person(
+        id=row.id,
+        name="",
+        name_key=row.name_key,
+        openalex_id=row.openalex_id,
+        semantic_scholar_id=row.semantic_scholar_id,
+        orcid=row.orcid,
+        homepage=row.homepage,
+    )
 
 
 def _figures(reported: Reported) -> dict[str, Any]:
