@@ -209,12 +209,15 @@ async def write_batch(
     connection: AsyncConnection,
     records: Sequence[Record],
     keys: dict[str, set[str]] | None = None,
+    slug_hints: dict[str, dict[str, int]] | None = None,
 ) -> BatchResult:
     """Match and write the records in the caller's transaction; one outcome per record.
 
-    `keys` are the records' lock keys (lock_keys) when the caller has them already.
+    `keys` are the records' lock keys (lock_keys) when the caller has them already;
+    `slug_hints` the taken slug suffixes an import has seen, by table (bulk.free_slugs).
     """
     batch = _Batch(connection, records)
+    batch.slug_hints = {} if slug_hints is None else slug_hints
     await batch.lock(keys)
     await batch.prefetch()
     outcomes = [batch.apply(record) for record in records]
@@ -258,6 +261,7 @@ class _Batch:
         self.new_affiliations: list[tuple[_Person, _Place]] = []
         self.reported: dict[tuple[int, str], Any] = {}
         self.new_reported: dict[tuple[int, str], tuple[_Person, Reported]] = {}
+        self.slug_hints: dict[str, dict[str, int]] = {}
         self.now = datetime.now(UTC)
 
     # Reading
@@ -719,7 +723,10 @@ class _Batch:
     async def _write_people(self) -> set[int]:
         new = [person for person in self.people if person.new]
         slugs = await bulk.free_slugs(
-            self.connection, researcher, [make_slug(p.name) or "researcher" for p in new]
+            self.connection,
+            researcher,
+            [make_slug(p.name) or "researcher" for p in new],
+            self.slug_hints.setdefault("researcher", {}),
         )
         rows = [
             {
@@ -748,7 +755,12 @@ class _Batch:
 
     async def _write_places(self) -> None:
         new = [place for place in self.places if place.new]
-        slugs = await bulk.free_slugs(self.connection, institution, [p.slug for p in new])
+        slugs = await bulk.free_slugs(
+            self.connection,
+            institution,
+            [p.slug for p in new],
+            self.slug_hints.setdefault("institution", {}),
+        )
         rows = [
             {
                 "slug": slug,

@@ -50,6 +50,8 @@ class ImportSummary:
     unchanged: int = 0
     skipped: int = 0
     problems: list[str] = field(default_factory=list)
+    # Slug suffixes seen taken, by table and base, so later batches probe past them.
+    slug_hints: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
 
     def count(self, outcome: Outcome) -> None:
         setattr(self, outcome.value, getattr(self, outcome.value) + 1)
@@ -129,9 +131,10 @@ async def _write(
     """Write the batch (in one transaction, or a few on PostgreSQL); the researchers touched."""
     touched: set[int] = set()
     postgres = sessions.kw["bind"].dialect.name == "postgresql"
+    slug_hints = summary.slug_hints
     for part, keys in _transactions(batch, LOCK_BUDGET if postgres else None):
         async with sessions() as session, session.begin():
-            result = await write_batch(await session.connection(), part, keys)
+            result = await write_batch(await session.connection(), part, keys, slug_hints)
         for outcome in result.outcomes:
             summary.count(outcome)
         touched |= result.touched

@@ -42,9 +42,6 @@ from db.tables import (
     unlinked_author,
 )
 
-# Suffixes tried per round when a slug is taken: -2 .. -9, then -10 .. -49, and so on.
-_SLUG_WINDOWS = ((2, 10), (10, 50), (50, 250), (250, 1250), (1250, 100_000))
-
 PAPER_KEYS = ("id", "openalex_id", "semantic_scholar_id", "arxiv_id", "doi", "title_key", "year")
 PAPER_FILLED = ("abstract", "published_on", "citation_count")
 
@@ -175,31 +172,48 @@ async def institutions_matching(
     )
 
 
-async def free_slugs(connection: AsyncConnection, table: Table, bases: Sequence[str]) -> list[str]:
-    """A slug per base, in order, none taken in `table` nor given twice: base, base-2, base-3 ..."""
+async def free_slugs(
+    connection: AsyncConnection,
+    table: Table,
+    bases: Sequence[str],
+    hints: dict[str, int] | None = None,
+) -> list[str]:
+    """A slug per base, in order, none taken in `table` nor given twice: base, base-2, base-3 ...
+
+    `hints` (kept by the caller across batches) holds, per base, the highest
+    suffix known taken (1: the base itself), so that the hundredth "Wei Zhang"
+    of an import probes a few slugs after the last one given, not the hundred
+    before. Each round asks for all bases at once, in one statement.
+    """
+    hints = {} if hints is None else hints
     wanted: dict[str, int] = {}
     for base in bases:
         wanted[base] = wanted.get(base, 0) + 1
     found: dict[str, list[str]] = {base: [] for base in wanted}
-    candidates = {base: [base] for base in wanted}
-    for low, high in ((0, 0), *_SLUG_WINDOWS):
-        if low:
-            candidates = {
-                base: [f"{base}-{n}" for n in range(low, high)]
-                for base in wanted
-                if len(found[base]) < wanted[base]
-            }
-        if not candidates:
-            break
-        every = [slug for slugs in candidates.values() for slug in slugs]
-        taken: set[str] = set()
-        for start in range(0, len(every), 1000):
-            chunk = every[start : start + 1000]
-            statement = select(table.c.slug).where(values_in(connection, table.c.slug, chunk))
-            taken.update((await connection.execute(statement)).scalars())
-        for base, slugs in candidates.items():
-            free = [slug for slug in slugs if slug not in taken]
-            found[base].extend(free[: wanted[base] - len(found[base])])
+    next_suffix = {base: hints.get(base, 0) + 1 for base in wanted}
+    size = {base: max(8, 2 * count) for base, count in wanted.items()}
+    while pending := [base for base in wanted if len(found[base]) < wanted[base]]:
+        candidates = {
+            base: [
+                (n, base if n == 1 else f"{base}-{n}")
+                for n in range(next_suffix[base], next_suffix[base] + size[base])
+            ]
+            for base in pending
+        }
+        every = [slug for listed in candidates.values() for _, slug in listed]
+        taken = {
+            row.slug
+            for row in await _rows_matching(connection, [table.c.slug], [(table.c.slug, every)])
+        }
+        for base, listed in candidates.items():
+            for n, slug in listed:
+                if slug in taken:
+                    hints[base] = max(hints.get(base, 0), n)
+                elif len(found[base]) < wanted[base]:
+                    found[base].append(slug)
+                    hints[base] = max(hints.get(base, 0), n)
+            next_suffix[base] += size[base]
+            size[base] *= 2
     return [found[base].pop(0) for base in bases]
 
 
