@@ -32,9 +32,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("openalex_id", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("ror", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("name_key", sa.String(length=300), nullable=True))
-        batch_op.create_unique_constraint(
-            batch_op.f("uq_institution_openalex_id"), ["openalex_id"]
-        )
+        batch_op.create_unique_constraint(batch_op.f("uq_institution_openalex_id"), ["openalex_id"])
         batch_op.create_unique_constraint(batch_op.f("uq_institution_ror"), ["ror"])
         batch_op.create_index(batch_op.f("ix_institution_name_key"), ["name_key"], unique=False)
     institution = sa.table(
