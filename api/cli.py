@@ -102,7 +102,7 @@ def serve(
     settings = get_settings()
     _announce(host or settings.host, port or settings.port)
     uvicorn.run(
-        "api.app:create_app",
+        "api.app:create_served_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,

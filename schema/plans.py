@@ -33,6 +33,7 @@ from strawberry.schema.schema import validate_document
 
 from resolvers.bounds import ListBounds
 from resolvers.errors import InvalidArgumentError
+from schema.admission import CostBudget
 from schema.analysis import CostCounter, DocumentShape, fragments_of, operation_named
 from schema.fast import FastExecutor, runs_fast
 
@@ -67,6 +68,8 @@ class Planner:
         self.fast_path = fast_path
         self._plans: OrderedDict[str, DocumentPlan] = OrderedDict()
         self._fast: FastExecutor | None = None
+        # Cost executing at once in this process (schema.admission).
+        self.budget = CostBudget(limits.max_cost)
 
     def fast_executor(self, schema: strawberry.Schema) -> FastExecutor | None:
         """The fast path for reads (schema.fast), when it is on."""
@@ -180,9 +183,12 @@ class OperationPlans(SchemaExtension):
         context = self.execution_context
         if self.plan is not None and context.result is None:
             self._check_cost()
-        if self.plan is not None and context.result is None:
+        if self.plan is None or context.result is not None:
+            yield
+            return
+        async with self.planner.budget.spending(self.cost or 0):
             await self._run_fast(self.plan)
-        yield
+            yield
 
     async def _run_fast(self, plan: DocumentPlan) -> None:
         """Answer here when the fast path can; otherwise leave it to graphql-core."""

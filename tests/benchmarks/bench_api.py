@@ -331,7 +331,9 @@ def _ratio_header(others: list[str]) -> str:
 def start_servers(stack: ExitStack, database: str, url: str) -> list[Running]:
     """scholargraph first (ratios are its), then the peers, each one process."""
     servers = [
-        stack.enter_context(uvicorn_server("scholargraph", "api.app:create_app", url, factory=True))
+        stack.enter_context(
+            uvicorn_server("scholargraph", "api.app:create_served_app", url, factory=True)
+        )
     ]
     if database == "postgresql":
         servers.append(stack.enter_context(postgraphile_server(libpq_url(url))))
