@@ -103,16 +103,21 @@ class GraphQLView(GraphQL[Context, None]):
         request_record().persisted_query = outcome
         # On the execution thread's loop (api.execution), so that this one stays free.
         execution: ExecutionThread = request.app.state.execution
-        return await execution.run(
-            super().execute_single(
-                request=request,
-                request_adapter=request_adapter,
-                sub_response=sub_response,
-                context=context,
-                root_value=root_value,
-                request_data=dataclasses.replace(request_data, query=query),
+        try:
+            return await execution.run(
+                super().execute_single(
+                    request=request,
+                    request_adapter=request_adapter,
+                    sub_response=sub_response,
+                    context=context,
+                    root_value=root_value,
+                    request_data=dataclasses.replace(request_data, query=query),
+                )
             )
-        )
+        finally:
+            # A request cancelled mid-read (its time limit, a shutdown) never reaches the
+            # operation's own clean-up: its connection goes back to the pool here.
+            await execution.run(context.close())
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         try:
