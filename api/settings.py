@@ -69,6 +69,13 @@ class Settings(BaseSettings):
     rate_limit_per_token: str = Field(
         default="6000/minute", description="Requests a caller with a valid token may make"
     )
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://host:6379/0: state that workers and hosts share (cache, counts)",
+    )
+    redis_prefix: str = Field(
+        default="scholargraph:", description="Prefix of every key this server writes to Redis"
+    )
     rate_limit_storage: str = Field(
         default="memory://",
         description="Where counts live: memory:// (this process) or a shared redis://host:6379",

@@ -26,12 +26,15 @@ import re
 import shutil
 import signal
 import socket
+import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
 import asyncpg
 import pytest
+import redis
 from hypothesis import settings
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -211,3 +214,33 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return create_session_factory(engine)
+
+
+REDIS_URL = os.environ.get("SCHOLARGRAPH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@dataclass(frozen=True, slots=True)
+class RedisTarget:
+    """The test Redis server and a key prefix of this test's own (deleted at its end)."""
+
+    url: str
+    prefix: str
+
+
+@pytest.fixture
+def redis_target() -> Iterator[RedisTarget]:
+    """A prefix of one's own on the test Redis; skips without it, fails under CI=true."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        client.close()
+        skip_or_fail(f"Redis at {REDIS_URL} is not reachable: {error}")
+    target = RedisTarget(REDIS_URL, f"sg-test:{HOST_TAG}:{os.getpid()}:{uuid.uuid4().hex[:8]}:")
+    try:
+        yield target
+    finally:
+        keys = list(client.scan_iter(match=target.prefix + "*", count=1000))
+        if keys:
+            client.delete(*keys)
+        client.close()
