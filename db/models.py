@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     DateTime,
     Dialect,
@@ -332,3 +333,22 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp())
     revoked_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     last_used_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+
+
+class SnapshotPart(SQLModel, table=True):
+    """A file of a published snapshot imported to its end (an OpenAlex part, a merged-ids file).
+
+    `path` is the file's place under the snapshot's data folder
+    (works/updated_date=2024-01-01/part_000.gz), the same in every copy of the
+    snapshot; a rerun skips a file listed here with the same size.
+    """
+
+    __tablename__ = "snapshot_part"
+    __table_args__ = (UniqueConstraint("source", "path"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=32)
+    path: str = Field(max_length=500)
+    content_length: int = Field(sa_column=Column(BigInteger, nullable=False))
+    record_count: int
+    finished_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp())

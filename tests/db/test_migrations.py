@@ -26,6 +26,7 @@ TABLES = {
     "researcher_alias",
     "researcher_indicators",
     "researcher_institution",
+    "snapshot_part",
     "unlinked_author",
 }
 # SQLite keeps the full-text index in an FTS5 table and its shadow tables.
