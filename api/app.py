@@ -20,9 +20,11 @@ from api.graphql import create_graphql_view
 from api.landing import landing_routes
 from api.middleware import RequestLog, cors
 from api.observability import Metrics, count_statements, metrics_page
+from api.persisted import PersistedQueries
 from api.profile_page import profile_page_routes
 from api.protection import BodySizeLimit, TimeLimit
 from api.ratelimit import RateLimit, RateLimiter
+from api.redis_state import shared_state
 from api.request_ids import RequestIds
 from api.settings import Settings, get_settings
 from db.engine import create_engine, create_session_factory, create_write_engine
@@ -56,6 +58,9 @@ def create_app(
     settings = settings or get_settings()
     # The longest lists in the data, read at start and every few minutes: what costs count.
     bounds = BoundsWatch(every_s=settings.list_bounds_refresh_s)
+    metrics = Metrics()
+    persisted_queries = PersistedQueries(settings.persisted_queries_max, metrics=metrics)
+    limiter = rate_limiter(settings, rate_limit_storage, metrics)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -78,6 +83,12 @@ def create_app(
         app.state.graphql_engine = graphql_engine
         app.state.write_engine = write_engine
         count_statements(engine, graphql_engine, write_engine)  # into each request's log line
+        # Redis, when configured: what workers and hosts share (api.redis_state).
+        shared = app.state.shared = shared_state(settings)
+        if shared is not None:
+            persisted_queries.share(shared)
+            if limiter is not None:
+                limiter.share(shared)
         try:
             async with execution.running(), bounds.running(engine):
                 if tune_collector:
@@ -90,23 +101,25 @@ def create_app(
                     await execution.run(graphql_engine.dispose())
         finally:
             await engine.dispose()
+            if shared is not None:
+                await shared.aclose()
+            metrics.close()
 
     routes = [
         Route("/health", health, methods=["GET", "HEAD"]),
         Route("/ready", ready, methods=["GET", "HEAD"]),
         Route("/metrics", metrics_page, methods=["GET"]),
-        Route("/graphql", create_graphql_view(settings, lambda: bounds.current)),
+        Route("/graphql", create_graphql_view(settings, lambda: bounds.current, persisted_queries)),
         *graphiql_routes(),
         *landing_routes(),
         *profile_page_routes(),
     ]
-    metrics = Metrics()
     middleware = [
         # Outermost first: every response, even a refusal, carries its request id.
         Middleware(RequestIds),
         Middleware(RequestLog, metrics=metrics),
         *cors(settings.cors_origins),
-        *rate_limit(settings, rate_limit_storage),
+        *rate_limit(limiter),
         Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
         Middleware(TimeLimit, seconds=settings.request_timeout_s),
     ]
@@ -122,11 +135,17 @@ def freeze_what_started() -> None:
     gc.set_threshold(50_000, 20, 20)
 
 
-def rate_limit(settings: Settings, storage: Storage | None) -> list[Middleware]:
-    # Inside CORS, so that a browser page can read a 429 and its headers.
+def rate_limiter(
+    settings: Settings, storage: Storage | None, metrics: Metrics
+) -> RateLimiter | None:
     if not settings.rate_limit_enabled:
-        return []
-    return [Middleware(RateLimit, limiter=RateLimiter.from_settings(settings, storage))]
+        return None
+    return RateLimiter.from_settings(settings, storage, metrics)
+
+
+def rate_limit(limiter: RateLimiter | None) -> list[Middleware]:
+    # Inside CORS, so that a browser page can read a 429 and its headers.
+    return [] if limiter is None else [Middleware(RateLimit, limiter=limiter)]
 
 
 async def health(_request: Request) -> JSONResponse:

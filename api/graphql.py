@@ -21,7 +21,7 @@ from api.caching import apply_cache_policy
 from api.execution import ExecutionThread
 from api.graphiql import graphiql_html
 from api.observability import RecordOperation, note_errors, request_record
-from api.persisted import LruQueryStore, PersistedQueryError, QueryStore, resolve_query
+from api.persisted import PersistedQueries, PersistedQueryError, resolve_query
 from api.protection import protection_extensions
 from api.settings import Settings
 from resolvers.bounds import ListBounds
@@ -50,7 +50,7 @@ class GraphQLView(GraphQL[Context, None]):
         schema: BaseSchema,
         *,
         graphiql: bool,
-        persisted_queries: QueryStore,
+        persisted_queries: PersistedQueries,
         cache_max_age_s: int,
     ) -> None:
         super().__init__(
@@ -93,7 +93,7 @@ class GraphQLView(GraphQL[Context, None]):
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
         try:
-            query, outcome = resolve_query(
+            query, outcome = await resolve_query(
                 request_data.query, request_data.extensions, self.persisted_queries
             )
         except PersistedQueryError as error:
@@ -193,13 +193,15 @@ def accepts_graphql_response(accept: str) -> bool:
     return wanted > 0 and wanted >= weights.get("application/json", 0.0)
 
 
-def create_graphql_view(settings: Settings, bounds: Callable[[], ListBounds]) -> GraphQLView:
+def create_graphql_view(
+    settings: Settings, bounds: Callable[[], ListBounds], persisted_queries: PersistedQueries
+) -> GraphQLView:
     """The endpoint for these settings: the schema with the server's extensions."""
     served = build_schema(extensions=[*server_extensions(settings, bounds), RecordOperation])
     return GraphQLView(
         served,
         graphiql=settings.graphiql,
-        persisted_queries=LruQueryStore(maxsize=settings.persisted_queries_max),
+        persisted_queries=persisted_queries,
         cache_max_age_s=settings.cache_max_age_s,
     )
 

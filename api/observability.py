@@ -6,15 +6,22 @@ persisted-query outcome, a schema extension the operation's name and type, a
 SQLAlchemy listener counts the statements. The request middleware
 (api.middleware) turns the finished record into the log line and the metrics.
 
-The metrics live in a registry of the app's own: a process serves its own
-figures, and several uvicorn workers behind one address each answer a scrape
-with theirs (prometheus_client's multiprocess mode is not used).
+The metrics live in a registry of the app's own. With several workers
+(`scholargraph serve --workers N`), prometheus_client's multiprocess mode is
+on: `serve` gives the workers a fresh directory in PROMETHEUS_MULTIPROC_DIR,
+each worker writes its figures to files there, and a scrape of any worker
+answers the sum over all of them (the figures of workers that have stopped
+included, as counters should). A gauge added here needs a `multiprocess_mode`
+saying how workers' values combine (livesum, max ...). Per-process figures
+(CPU, memory, file descriptors) are left out in that mode: summed they would
+mean nothing.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -30,6 +37,7 @@ from prometheus_client import (
     ProcessCollector,
 )
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
@@ -105,8 +113,17 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        ProcessCollector(registry=self.registry)
-        PlatformCollector(registry=self.registry)
+        # prometheus_client reads the same variable when first imported, to choose how
+        # every metric keeps its value: in this process, or in a file for all to sum.
+        self.multiprocess_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        if self.multiprocess_dir:
+            # A registry apart, for scrapes: what every worker wrote, summed.
+            self.scraped = CollectorRegistry()
+            MultiProcessCollector(self.scraped, path=self.multiprocess_dir)  # type: ignore[no-untyped-call]
+        else:
+            self.scraped = self.registry
+            ProcessCollector(registry=self.registry)
+            PlatformCollector(registry=self.registry)
         self.requests = Counter(
             "scholargraph_http_requests",
             "HTTP requests by GraphQL operation type (none: not a GraphQL operation) and status.",
@@ -132,6 +149,24 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.redis_outages = Counter(
+            "scholargraph_redis_outages",
+            "Times Redis stopped answering one use of it (persisted_queries, rate_limit).",
+            ["use"],
+            registry=self.registry,
+        )
+        self.redis_fallbacks = Counter(
+            "scholargraph_redis_fallbacks",
+            "Requests served without Redis: persisted queries from memory, counts in memory.",
+            ["use"],
+            registry=self.registry,
+        )
+
+    def close(self) -> None:
+        """The process is stopping: its live gauges no longer count (counters stay summed)."""
+        if self.multiprocess_dir:
+            mark_process_dead(os.getpid(), self.multiprocess_dir)  # type: ignore[no-untyped-call]
+
     def observe(self, record: RequestRecord, *, status: int, seconds: float) -> None:
         operation_type = record.operation_type or "none"
         self.requests.labels(operation_type, str(status)).inc()
@@ -143,9 +178,9 @@ class Metrics:
 
 
 async def metrics_page(request: Request) -> Response:
-    """GET /metrics: this process's metrics in Prometheus's text format."""
+    """GET /metrics: the metrics in Prometheus's text format, summed over workers if several."""
     metrics: Metrics = request.app.state.metrics
-    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_PLAIN_0_0_4)
+    return Response(generate_latest(metrics.scraped), media_type=CONTENT_TYPE_PLAIN_0_0_4)
 
 
 # The attributes every LogRecord has; anything else on a record came through `extra=`.

@@ -8,25 +8,28 @@ and the client sends H again with the query, which the server checks against
 H, stores and runs. Short hashes instead of long documents make queries fit
 in a GET URL, and a GET can be cached by browsers and proxies (api.graphql).
 
-The store is a bounded LRU in this process's memory: a restart or another
-worker only costs the client one round trip to send the query again.
+Each process keeps the documents it has seen in a bounded LRU. With
+SCHOLARGRAPH_REDIS_URL set they are kept in Redis too, so that a document
+registered through one worker or host is found by every other: a Redis hash
+of documents by hash and a sorted set of when each was last used, trimmed to
+the same bound, least recently used out. A document never changes under its
+hash, so a copy in memory is never stale. When Redis is down or slow, a hash
+this process has not seen is answered as not found and the client sends the
+query again, as the protocol has it (api.redis_outage: logged once, counted).
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 from collections import OrderedDict
-from typing import Any, Protocol
+from typing import Any
 
 from graphql import GraphQLError
 
-
-class QueryStore(Protocol):
-    """Where persisted documents are kept, by the SHA-256 of their text."""
-
-    def get(self, sha256_hash: str) -> str | None: ...
-
-    def put(self, sha256_hash: str, query: str) -> None: ...
+from api.observability import Metrics
+from api.redis_outage import REDIS_ERRORS, RedisOutage
+from api.redis_state import SharedState
 
 
 class LruQueryStore:
@@ -49,6 +52,69 @@ class LruQueryStore:
             self._queries.popitem(last=False)
 
 
+# Both scripts take KEYS = [documents by hash, last use by hash]; one round trip each.
+GET_SCRIPT = """
+local query = redis.call('HGET', KEYS[1], ARGV[1])
+if query then redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1]) end
+return query
+"""
+PUT_SCRIPT = """
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+local excess = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[4])
+if excess > 0 then
+  local oldest = redis.call('ZPOPMIN', KEYS[2], excess)
+  for i = 1, #oldest, 2 do redis.call('HDEL', KEYS[1], oldest[i]) end
+end
+return excess
+"""
+
+
+class PersistedQueries:
+    """The documents the view runs by hash: this process's LRU, then Redis once `share`d."""
+
+    def __init__(self, maxsize: int, *, metrics: Metrics | None = None) -> None:
+        self.maxsize = maxsize
+        self.memory = LruQueryStore(maxsize)
+        self.outage = RedisOutage("persisted_queries", metrics)
+        self.shared: SharedState | None = None
+
+    def share(self, shared: SharedState | None) -> None:
+        """Keep documents in this Redis too (None: in this process only)."""
+        self.shared = shared
+        if shared is not None:
+            self._keys = [shared.key("apq", "documents"), shared.key("apq", "used")]
+            self._get = shared.client.register_script(GET_SCRIPT)
+            self._put = shared.client.register_script(PUT_SCRIPT)
+
+    async def get(self, sha256_hash: str) -> str | None:
+        query = self.memory.get(sha256_hash)
+        if query is not None or self.shared is None or not self.outage.usable():
+            return query
+        try:
+            found = await self._get(keys=self._keys, args=[sha256_hash, time.time()])
+        except REDIS_ERRORS as error:
+            self.outage.failed(error)
+            return None
+        self.outage.succeeded()
+        if found is None:
+            return None
+        query = bytes(found).decode()
+        self.memory.put(sha256_hash, query)
+        return query
+
+    async def put(self, sha256_hash: str, query: str) -> None:
+        self.memory.put(sha256_hash, query)
+        if self.shared is None or not self.outage.usable():
+            return
+        try:
+            await self._put(keys=self._keys, args=[sha256_hash, query, time.time(), self.maxsize])
+        except REDIS_ERRORS as error:
+            self.outage.failed(error)
+        else:
+            self.outage.succeeded()
+
+
 class PersistedQueryError(GraphQLError):
     """A persisted-query request that cannot run; `status` is the HTTP status to answer."""
 
@@ -63,8 +129,8 @@ def not_found() -> PersistedQueryError:
     )
 
 
-def resolve_query(
-    query: str | None, extensions: dict[str, Any] | None, store: QueryStore
+async def resolve_query(
+    query: str | None, extensions: dict[str, Any] | None, store: PersistedQueries
 ) -> tuple[str | None, str | None]:
     """The document to run and what the store did (hit, stored; None without a persisted query).
 
@@ -81,13 +147,13 @@ def resolve_query(
         raise _bad_request("persistedQuery.sha256Hash must be a string.")
     sha256_hash = sha256_hash.lower()
     if query is None:
-        stored = store.get(sha256_hash)
+        stored = await store.get(sha256_hash)
         if stored is None:
             raise not_found()
         return stored, "hit"
     if hashlib.sha256(query.encode()).hexdigest() != sha256_hash:
         raise _bad_request("persistedQuery.sha256Hash is not the SHA-256 of the query.")
-    store.put(sha256_hash, query)
+    await store.put(sha256_hash, query)
     return query, "stored"
 
 

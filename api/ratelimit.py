@@ -15,8 +15,14 @@ The windows are sliding-window counters of the `limits` library: two
 counters a caller, so memory stays flat however many requests it makes.
 They are kept in the store that SCHOLARGRAPH_RATE_LIMIT_STORAGE names:
 `memory://` (this process) by default, or a store that server processes
-share, such as `redis://host:6379` (install `limits[async-redis]`). Anything
-implementing limits' async `Storage` with sliding-window support will do.
+share, such as `redis://host:6379`. Left at memory:// while
+SCHOLARGRAPH_REDIS_URL is set, the counts go to that Redis, under its key
+prefix (`share`), through redis-py's client: workers and hosts count together.
+Anything implementing limits' async `Storage` with sliding-window support
+will do. When a shared store fails (down, slow, unreachable), requests are
+counted in this process's memory until it answers again (api.redis_outage:
+logged once per outage, counted), so a Redis outage never refuses or fails a
+request that the limits would let through in one process.
 
 A token counts only once it is known to be valid: otherwise a caller could
 escape its address's limit by sending a new made-up token each time. Which
@@ -32,12 +38,15 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
-from limits.aio.storage import Storage
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.observability import Metrics
 from api.protection import send_error
+from api.redis_outage import REDIS_ERRORS, RedisOutage
+from api.redis_state import SharedState
 from api.settings import Settings
 from db.queries.tokens import token_by_hash
 from resolvers.auth import bearer_secret, hash_secret
@@ -52,13 +61,27 @@ RATE_LIMIT_HEADERS = [
 ]
 TOKEN_MEMORY_S = 60.0
 TOKENS_REMEMBERED = 10_000
+MEMORY = "memory://"
 
 
 def create_storage(uri: str) -> Storage:
     """The limits store that a URI such as memory:// or redis://host names, in its async form."""
-    storage = storage_from_string(uri if uri.startswith("async+") else f"async+{uri}")
+    storage = storage_from_string(
+        uri if uri.startswith("async+") else f"async+{uri}", wrap_exceptions=True
+    )
     assert isinstance(storage, Storage)
     return storage
+
+
+def shared_storage(shared: SharedState) -> Storage:
+    """Counts in the shared Redis, through its client's connections (and short timeouts)."""
+    return RedisStorage(
+        f"async+{shared.url}",
+        implementation="redispy",  # redis-py, a dependency already; limits' default is coredis
+        key_prefix=shared.key("ratelimit"),
+        connection_pool=shared.client.connection_pool,  # type: ignore[arg-type]  # options typed as scalars
+        wrap_exceptions=True,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,20 +109,50 @@ class Verdict:
 
 
 class RateLimiter:
-    """Counts requests per address and per valid token in a limits store."""
+    """Counts requests per address and per valid token in a limits store.
 
-    def __init__(self, *, per_address: str, per_token: str, storage: Storage) -> None:
+    A store other than this process's memory may fail: the request is then
+    counted in memory (`in_memory`) instead, as if this process were alone.
+    """
+
+    def __init__(
+        self,
+        *,
+        per_address: str,
+        per_token: str,
+        storage: Storage,
+        shares_redis: bool = False,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.per_address: RateLimitItem = parse(per_address)
         self.per_token: RateLimitItem = parse(per_token)
-        self.windows = SlidingWindowCounterRateLimiter(storage)
+        self.in_memory = SlidingWindowCounterRateLimiter(MemoryStorage())
+        self.use(storage)
+        self.shares_redis = shares_redis
+        self.outage = RedisOutage("rate_limit", metrics)
 
     @classmethod
-    def from_settings(cls, settings: Settings, storage: Storage | None = None) -> RateLimiter:
+    def from_settings(
+        cls, settings: Settings, storage: Storage | None = None, metrics: Metrics | None = None
+    ) -> RateLimiter:
+        """`shares_redis`: counts move to SCHOLARGRAPH_REDIS_URL's Redis once `share`d."""
         return cls(
             per_address=settings.rate_limit_per_address,
             per_token=settings.rate_limit_per_token,
             storage=storage or create_storage(settings.rate_limit_storage),
+            shares_redis=storage is None and settings.rate_limit_storage == MEMORY,
+            metrics=metrics,
         )
+
+    def use(self, storage: Storage) -> None:
+        self.windows = SlidingWindowCounterRateLimiter(storage)
+        # A store outside this process may fail; memory then counts in its place.
+        self.fails_over = not isinstance(storage, MemoryStorage)
+
+    def share(self, shared: SharedState) -> None:
+        """Count in this Redis from now on, unless another store was configured."""
+        if self.shares_redis and shared is not None:
+            self.use(shared_storage(shared))
 
     async def count(self, *, address: str, token_hash: str | None) -> Verdict:
         """Count one request of this caller; `token_hash` only for a token known to be valid."""
@@ -107,8 +160,24 @@ class RateLimiter:
             resource, item, key = "token", self.per_token, token_hash
         else:
             resource, item, key = "address", self.per_address, address
-        allowed = await self.windows.hit(item, resource, key)
-        stats = await self.windows.get_window_stats(item, resource, key)
+        if self.fails_over and self.outage.usable():
+            try:
+                verdict = await self._count_in(self.windows, resource, item, key)
+            except REDIS_ERRORS as error:
+                self.outage.failed(error)
+            else:
+                self.outage.succeeded()
+                return verdict
+        return await self._count_in(
+            self.in_memory if self.fails_over else self.windows, resource, item, key
+        )
+
+    @staticmethod
+    async def _count_in(
+        windows: SlidingWindowCounterRateLimiter, resource: str, item: RateLimitItem, key: str
+    ) -> Verdict:
+        allowed = await windows.hit(item, resource, key)
+        stats = await windows.get_window_stats(item, resource, key)
         retry_after_s = max(1, math.ceil(stats.reset_time - time.time()))
         return Verdict(
             allowed, resource, item.amount, stats.remaining, stats.reset_time, retry_after_s
