@@ -1,13 +1,17 @@
 """The hardening issue's attacks, replayed against a running server, with what each cost.
 
     python -m tests.benchmarks.bench_attacks [--database sqlite|postgresql] [--copies 3]
+    python -m tests.benchmarks.bench_attacks --url http://127.0.0.1:PORT [--copies 3]
 
 Starts `scholargraph serve` over the benchmark corpus (200,000 papers, the one
-`make bench` generates), sends each small anonymous request of the attack
-suite (tests/api/test_attacks.py holds the same cases as tests), `--copies`
-at once, and prints for each: the status and first error code, the slowest
-copy's time, and the slowest `/health` answer while they ran. Every case
-must be refused or answered within its bound while /health stays under 100 ms.
+`make bench` generates), or, with `--url`, targets a server already running
+(`make run`, say: `scholargraph serve` over the seeded database, its limits as
+configured; leave its rate limit on and a few cases may see 429s). Sends each
+small anonymous request of the attack suite (tests/api/test_attacks.py holds
+the same cases as tests), `--copies` at once, and prints for each: the status
+and first error code, the slowest copy's time, and the slowest `/health`
+answer while they ran. Every case must be refused or answered within its
+bound while /health stays under 100 ms.
 """
 
 from __future__ import annotations
@@ -80,6 +84,12 @@ def replay(base: str, document: str, variables: dict[str, object], copies: int) 
     )
 
 
+def replay_all(base: str, copies: int) -> None:
+    print(f"{'case':36} {'HTTP':>4} {'code':22} {'ms':>9} {'health ms':>9} {'bytes':>8}")
+    for name, (document, variables) in CASES.items():
+        print(f"{name:36} {replay(base, document, variables, copies)}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
@@ -87,7 +97,14 @@ def main() -> None:
     parser.add_argument("--researchers", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--copies", type=int, default=3)
+    parser.add_argument("--url", help="a running server's base URL; none is started")
     args = parser.parse_args()
+    if args.url:
+        base = args.url.rstrip("/")
+        wait_until_up(base)
+        print(f"the server at {base}, {args.copies} copies of each at once")
+        replay_all(base, args.copies)
+        return
     url = database_url(args.database, args.papers, args.researchers, args.seed)
     asyncio.run(prepare(url, args.papers, args.researchers, args.seed))
     port = free_port()
@@ -96,9 +113,7 @@ def main() -> None:
         base = f"http://127.0.0.1:{port}"
         wait_until_up(base)
         print(f"{args.database}, {args.papers:,} papers, {args.copies} copies of each at once")
-        print(f"{'case':36} {'HTTP':>4} {'code':22} {'ms':>9} {'health ms':>9} {'bytes':>8}")
-        for name, (document, variables) in CASES.items():
-            print(f"{name:36} {replay(base, document, variables, args.copies)}", flush=True)
+        replay_all(base, args.copies)
     finally:
         server.terminate()
         server.wait()
