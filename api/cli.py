@@ -27,7 +27,7 @@ from rich.progress import Progress
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api.observability import logging_config
+from api.observability import logging_config, metrics_of_workers
 from api.settings import get_settings
 from api.tokens import token_app
 from db.engine import create_engine, create_session_factory
@@ -97,22 +97,26 @@ def serve(
     """Serve the API (GraphQL at /graphql) until interrupted; logs are JSON lines on stderr.
 
     On SIGTERM the server stops accepting connections and lets the requests in
-    flight finish, for at most SCHOLARGRAPH_SHUTDOWN_TIMEOUT_S seconds.
+    flight finish, for at most SCHOLARGRAPH_SHUTDOWN_TIMEOUT_S seconds. Workers
+    share persisted queries and rate-limit counts through SCHOLARGRAPH_REDIS_URL
+    when it is set; /metrics sums all of them.
     """
     settings = get_settings()
     _announce(host or settings.host, port or settings.port)
-    uvicorn.run(
-        "api.app:create_served_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
-        log_level=settings.log_level,
-        log_config=logging_config(settings.log_level),
-        access_log=False,  # the app logs every request itself, as JSON (api.middleware)
-        timeout_graceful_shutdown=settings.shutdown_timeout_s,
-    )
+    # Several workers: each writes its metrics where any of them can sum them for /metrics.
+    with metrics_of_workers(workers):
+        uvicorn.run(
+            "api.app:create_served_app",
+            factory=True,
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=workers,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
+            log_level=settings.log_level,
+            log_config=logging_config(settings.log_level),
+            access_log=False,  # the app logs every request itself, as JSON (api.middleware)
+            timeout_graceful_shutdown=settings.shutdown_timeout_s,
+        )
 
 
 def _announce(host: str, port: int) -> None:

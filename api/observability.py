@@ -22,7 +22,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import tempfile
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,6 +37,7 @@ from prometheus_client import (
     Histogram,
     PlatformCollector,
     ProcessCollector,
+    values,
 )
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
@@ -108,14 +111,38 @@ class RecordOperation(SchemaExtension):
                 record.operation_type = None
 
 
+MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+
+
+@contextmanager
+def metrics_of_workers(workers: int) -> Iterator[None]:
+    """While `workers` processes serve: a fresh directory for their metrics, removed after.
+
+    A directory named by the operator (PROMETHEUS_MULTIPROC_DIR already set) is
+    used as it is, and left for them to empty between runs.
+    """
+    if workers == 1 or MULTIPROCESS_VARIABLE in os.environ:
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="scholargraph-metrics-") as directory:
+        # Worker processes start afresh and read it as they import prometheus_client.
+        os.environ[MULTIPROCESS_VARIABLE] = directory
+        try:
+            yield
+        finally:
+            del os.environ[MULTIPROCESS_VARIABLE]
+
+
 class Metrics:
     """The app's Prometheus metrics, in a registry of its own (see the module docstring)."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        # prometheus_client reads the same variable when first imported, to choose how
-        # every metric keeps its value: in this process, or in a file for all to sum.
-        self.multiprocess_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        # prometheus_client chose when first imported how every metric keeps its value: in
+        # this process, or (PROMETHEUS_MULTIPROC_DIR set) in a file there for all to sum.
+        self.multiprocess_dir = (
+            None if values.ValueClass is values.MutexValue else os.environ[MULTIPROCESS_VARIABLE]
+        )
         if self.multiprocess_dir:
             # A registry apart, for scrapes: what every worker wrote, summed.
             self.scraped = CollectorRegistry()
