@@ -40,6 +40,13 @@ from seeds.jsonrecords import Line, UnreadableFileError, read_records
 from seeds.load import LoadResult, import_profile_text
 from seeds.manifest import read_manifest
 from seeds.openalex import author_from_openalex, work_from_openalex
+from seeds.openalex_snapshot import (
+    Part,
+    RecordCountError,
+    SnapshotError,
+    SnapshotSummary,
+    import_snapshot,
+)
 from seeds.profile_text import ProfileFormatError, decode_profile
 from seeds.records import AuthorRecord, WorkRecord
 from seeds.seed import seed_database
@@ -324,20 +331,138 @@ Strict = Annotated[
 
 @import_app.command("openalex")
 def import_openalex(
-    files: Files,
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            exists=True,
+            readable=True,
+            metavar="FILES... | DIR",
+            help="Works files, or one snapshot folder as OpenAlex publishes it.",
+        ),
+    ],
     authors: Annotated[
         list[Path] | None,
         typer.Option("--authors", exists=True, dir_okay=False, help="OpenAlex author records."),
     ] = None,
     strict: Strict = False,
 ) -> None:
-    """Load OpenAlex works (JSON lines or saved responses, plain or gzip)."""
+    """Load OpenAlex works (JSON lines or saved responses, plain or gzip), or a snapshot folder.
+
+    A folder (data/works/manifest, data/works/updated_date=.../part_000.gz,
+    data/authors/..., data/merged_ids/...) is imported part by part in order of
+    date, merged ids applied; a rerun skips the parts already imported.
+    """
+    folders = [path for path in files if path.is_dir()]
+    if folders:
+        if len(files) > 1 or authors:
+            errors.print(
+                "[red]error:[/red] give one snapshot folder, or files (with --authors), not both",
+                highlight=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(code=2)
+        _import_snapshot(folders[0], strict=strict)
+        return
 
     def records(path: Path) -> Iterator[tuple[Line, Any]]:
         mapper = author_from_openalex if path in (authors or []) else work_from_openalex
         return parsed(read_records(path), mapper)
 
     _import_bibliographic([*files, *(authors or [])], records, strict=strict)
+
+
+def _import_snapshot(folder: Path, *, strict: bool) -> None:
+    """Import an OpenAlex snapshot folder; one line per part, then what was done in all."""
+
+    def finished(part: Part, summary: ImportSummary) -> None:
+        for problem in summary.problems:
+            errors.print(f"skipped {problem}", highlight=False, soft_wrap=True)
+        console.print(f"{part.name}: {_counts(summary)}", highlight=False, soft_wrap=True)
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> SnapshotSummary:
+        with Progress(transient=True, disable=not console.is_terminal) as progress:
+            task = progress.add_task("importing", total=None)
+            return await import_snapshot(
+                sessions,
+                folder,
+                strict=strict,
+                on_part=finished,
+                progress=lambda count: progress.advance(task, count),
+            )
+
+    try:
+        summary = run_with_sessions(work)
+    except (SnapshotError, UnreadableFileError, StrictImportError) as error:
+        problems = error.problems if isinstance(error, SnapshotError) else [str(error)]
+        for problem in problems[:_PROBLEMS_SHOWN]:
+            errors.print(f"[red]error:[/red] {problem}", highlight=False, soft_wrap=True)
+        if len(problems) > _PROBLEMS_SHOWN:
+            errors.print(f"... and {len(problems) - _PROBLEMS_SHOWN:,} more", highlight=False)
+        if not isinstance(error, SnapshotError) or isinstance(error, RecordCountError):
+            errors.print(
+                "the parts before it are imported and recorded; once the file is whole, run the"
+                " same command again: it skips them and starts this part over",
+                highlight=False,
+                soft_wrap=True,
+            )
+        raise typer.Exit(code=1) from error
+    _report_snapshot(summary)
+
+
+def _report_snapshot(summary: SnapshotSummary) -> None:
+    if summary.unlisted:
+        console.print(
+            f"{len(summary.unlisted):,} files not in a manifest were left alone"
+            f" (the first: {summary.unlisted[0]})",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if summary.not_imported:
+        console.print(
+            f"{len(summary.not_imported):,} institutions parts not read: an institution is"
+            " stored as the authors and works that name it give it",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if summary.nothing_to_do:
+        console.print(
+            f"nothing to import: all {summary.parts_done_before:,} parts and"
+            f" {summary.merges_done_before:,} merged-ids files were imported before",
+            highlight=False,
+        )
+        return
+    if summary.merge_files:
+        merges = ", ".join(
+            f"{entity}: {summary.folded.get(entity, 0):,} folded into their targets,"
+            f" {summary.renamed.get(entity, 0):,} took their new id"
+            for entity in sorted(set(summary.folded) | set(summary.renamed))
+        )
+        console.print(
+            f"{summary.merge_files:,} merged-ids files applied ({merges})",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if summary.merged_away:
+        console.print(
+            f"{summary.merged_away:,} records left out: their ids were merged into others'",
+            highlight=False,
+        )
+    console.print(
+        f"{len(summary.imported):,} parts imported ({_counts(summary.total())}),"
+        f" {summary.parts_done_before:,} skipped as imported before",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _counts(summary: ImportSummary) -> str:
+    return (
+        f"{summary.created:,} created, {summary.updated:,} updated,"
+        f" {summary.unchanged:,} unchanged, {summary.skipped:,} skipped"
+    )
+
+
+_PROBLEMS_SHOWN = 10
 
 
 @import_app.command("s2")
