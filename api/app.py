@@ -14,6 +14,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from api.cache import create_cache
+from api.changes import ChangeHub
 from api.execution import ExecutionThread
 from api.graphiql import graphiql_routes
 from api.graphql import create_graphql_view
@@ -89,8 +91,13 @@ def create_app(
             persisted_queries.share(shared)
             if limiter is not None:
                 limiter.share(shared)
+        # The response cache and the change stream (api.cache, api.changes).
+        app.state.response_cache = create_cache(
+            settings.cache_max_bytes, shared, settings.cache_in_process, metrics.registry
+        )
+        app.state.changes = ChangeHub(app.state.response_cache, shared)
         try:
-            async with execution.running(), bounds.running(engine):
+            async with execution.running(), bounds.running(engine), app.state.changes.running():
                 if tune_collector:
                     freeze_what_started()
                 try:

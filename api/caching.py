@@ -3,10 +3,10 @@
 A query sent with GET (a persisted query's hash fits in a URL) that answers
 200 without errors, from a caller who sent no Authorization header, is
 public for `max_age` seconds and carries an ETag, the hash of its body; a
-request whose If-None-Match names that tag gets 304 without a body. The
-query still runs to compute the tag: a revalidation saves the transfer,
-not the work. Everything else (POST, errors, a caller with a token) is
-`no-store`.
+request whose If-None-Match names that tag gets 304 without a body. When
+the response cache (api.cache) holds the answer, the tag comes from there
+and the query does not run; otherwise it runs to compute the tag.
+Everything else (POST, errors, a caller with a token) is `no-store`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 
 def apply_cache_policy(
-    request: Request, response: Response, *, has_errors: bool, max_age: int
+    request: Request, response: Response, *, has_errors: bool, max_age: int, tag: str | None = None
 ) -> Response:
     """The response with its caching headers, or a 304 when the client's copy is current."""
     cacheable = (
@@ -32,7 +32,7 @@ def apply_cache_policy(
         return response
     headers = {
         "cache-control": f"public, max-age={max_age}",
-        "etag": entity_tag(bytes(response.body)),
+        "etag": tag or entity_tag(bytes(response.body)),
         # The media type, and so the status of some answers, follows the Accept header.
         "vary": "Accept",
     }

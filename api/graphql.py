@@ -17,6 +17,7 @@ from strawberry.schema.base import BaseSchema
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
+from api import cache as response_cache
 from api.caching import apply_cache_policy
 from api.execution import ExecutionThread
 from api.graphiql import graphiql_html
@@ -24,6 +25,7 @@ from api.observability import RecordOperation, note_errors, request_record
 from api.persisted import PersistedQueries, PersistedQueryError, resolve_query
 from api.protection import protection_extensions
 from api.settings import Settings
+from db.reads import announcing
 from resolvers.bounds import ListBounds
 from resolvers.context import Context
 from schema import ExtensionFactory, build_schema
@@ -101,6 +103,8 @@ class GraphQLView(GraphQL[Context, None]):
             sub_response.status_code = error.status
             return ExecutionResult(data=None, errors=[error])
         request_record().persisted_query = outcome
+        if await self.answered_from_cache(request, query or "", request_data):
+            return ExecutionResult(data=None, errors=None)
         # On the execution thread's loop (api.execution), so that this one stays free.
         execution: ExecutionThread = request.app.state.execution
         try:
@@ -121,7 +125,11 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         try:
-            return await super().run(request, context, root_value)
+            response = await super().run(request, context, root_value)
+            cache = request.app.state.response_cache
+            if cache is None or not isinstance(response, Response):
+                return response
+            return await response_cache.after_response(cache, request, response)
         except HTTPException as error:
             if error.status_code != 405:
                 raise
@@ -158,8 +166,12 @@ class GraphQLView(GraphQL[Context, None]):
         response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
         sub_response: Response,
     ) -> Response:
-        response = super().create_response(response_data, sub_response)
         request: Request | None = getattr(sub_response, "request", None)
+        hit = None if request is None else getattr(request.state, "cache_hit", None)
+        if hit is None:
+            response = super().create_response(response_data, sub_response)
+        else:  # the stored bytes, with the headers a fresh answer would have
+            response = Response(hit.body or b"", 200, media_type="application/json")
         if request is not None and accepts_graphql_response(request.headers.get("accept", "")):
             response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
             if (
@@ -170,9 +182,32 @@ class GraphQLView(GraphQL[Context, None]):
         if request is None:
             return response
         has_errors = isinstance(response_data, list) or bool(response_data.get("errors"))
+        request.state.cache_has_errors = has_errors
         return apply_cache_policy(
-            request, response, has_errors=has_errors, max_age=self.cache_max_age_s
+            request,
+            response,
+            has_errors=has_errors,
+            max_age=self.cache_max_age_s,
+            tag=None if hit is None else hit.tag,
         )
+
+    # The response cache (api.cache): a hit skips execution; every request may announce writes.
+
+    async def answered_from_cache(
+        self, request: Request, query: str, request_data: GraphQLRequestData
+    ) -> bool:
+        state = request.app.state
+        announcing(state.changes.announce)  # writes drop cached answers before responding
+        cache = state.response_cache
+        if cache is None or not response_cache.cacheable_request(request):
+            return False
+        negotiated = "gql" if accepts_graphql_response(request.headers.get("accept", "")) else "js"
+        hit = await response_cache.before_execution(cache, request, query, request_data, negotiated)
+        if hit is None:
+            return False
+        record = request_record()
+        record.operation_name, record.operation_type = request_data.operation_name, "query"
+        return True
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:  # noqa: ARG002
         # Strawberry's page loads GraphiQL from a CDN; ours is served by this app.

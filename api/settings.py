@@ -38,6 +38,15 @@ class Settings(BaseSettings):
     cache_max_age_s: int = Field(
         default=60, ge=0, description="max-age of successful GET query responses"
     )
+    cache_max_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=0,
+        description="Response cache size (LRU); 0 turns it off. In Redis when redis_url is set",
+    )
+    cache_in_process: bool = Field(
+        default=False,
+        description="Without Redis, cache responses in this process: one worker, no CLI writes",
+    )
     persisted_queries_max: int = Field(
         default=1000, ge=1, description="Automatic persisted queries kept in memory (LRU)"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from db.queries import metrics
+from db.reads import ALL_PAPERS, note_list
 from db.tables import AnyRow
 from resolvers.context import Context
 
@@ -13,8 +14,10 @@ async def corpus_totals(context: Context) -> AnyRow:
 
 
 async def corpus_papers_by_year(context: Context) -> list[tuple[int, int]]:
+    note_list(ALL_PAPERS)
     return await context.read(metrics.corpus_papers_by_year)
 
 
 async def corpus_categories(context: Context) -> list[tuple[str, int]]:
+    note_list(ALL_PAPERS)
     return await context.read(metrics.corpus_primary_categories)

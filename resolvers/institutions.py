@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from db.queries import institutions
+from db.reads import ALL_INSTITUTIONS, note_found
 from db.tables import AnyRow
 from resolvers.context import Context
 from resolvers.errors import InvalidArgumentError
@@ -15,4 +16,5 @@ async def find_institution(context: Context, *, id: str | None, slug: str | None
         raise InvalidArgumentError("Give exactly one of id and slug.")
     if id is not None:
         return await context.loaders.institutions_by_id.load(decode_id_of(id, "Institution"))
-    return await context.read(lambda c: institutions.institution_by_slug(c, (slug or "").strip()))
+    found = await context.read(lambda c: institutions.institution_by_slug(c, (slug or "").strip()))
+    return note_found("Institution", found, ALL_INSTITUTIONS)

@@ -20,6 +20,17 @@ from db.engine import ReadSnapshot
 from db.queries import coauthors, institutions, metrics, papers, researchers
 from db.queries.pages import Ordering, Page, PageRequest, cut_page, partitioned_page_statement
 from db.queries.papers import PaperFilter
+from db.reads import (
+    ALL_CATEGORIES,
+    ALL_PAPERS,
+    ALL_RESEARCHERS,
+    INSTITUTION_PAPERS,
+    INSTITUTION_RESEARCHERS,
+    RESEARCHER_PAPERS,
+    note_list,
+    note_lists,
+    note_nodes,
+)
 from db.tables import AnyRow
 from resolvers import metrics as engine
 
@@ -103,58 +114,75 @@ class Loaders:
     # Rows by id.
 
     async def load_researchers_by_id(self, ids: list[int]) -> list[AnyRow | None]:
+        note_nodes("Researcher", ids)
         rows = await self._read(lambda c: researchers.researchers_by_ids(c, ids))
         return _by_id(rows, ids)
 
     async def load_papers_by_id(self, ids: list[int]) -> list[AnyRow | None]:
+        note_nodes("Paper", ids)
         return _by_id(await self._read(lambda c: papers.papers_by_ids(c, ids)), ids)
 
     async def load_institutions_by_id(self, ids: list[int]) -> list[AnyRow | None]:
+        note_nodes("Institution", ids)
         rows = await self._read(lambda c: institutions.institutions_by_ids(c, ids))
         return _by_id(rows, ids)
 
     async def load_corpus_totals(self, keys: list[None]) -> list[AnyRow]:
+        note_list(ALL_PAPERS)
+        note_list(ALL_RESEARCHERS)
         totals = await self._read(metrics.corpus_totals)
         return [totals for _ in keys]
 
     async def load_categories_by_code(self, codes: list[str]) -> list[AnyRow | None]:
+        note_list(ALL_CATEGORIES)
         rows = await self._read(lambda c: metrics.categories_by_codes(c, codes))
         return _by_id(rows, codes, key="code")  # type: ignore[arg-type]
 
     async def load_paper_count_by_category_code(self, codes: list[str]) -> list[int]:
+        note_list(ALL_PAPERS)
         counts = await self._read(metrics.paper_count_by_category)
         return [counts.get(code, 0) for code in codes]
 
     # Lists below a paper.
 
     async def load_authorships_by_paper_id(self, ids: list[int]) -> list[list[AnyRow]]:
+        note_nodes("Paper", ids)
         rows = await self._read(lambda c: papers.authorships_of_papers(c, ids))
         return _grouped(((row.paper_id, row) for row in rows), ids)
 
     async def load_category_codes_by_paper_id(self, ids: list[int]) -> list[list[str]]:
+        note_nodes("Paper", ids)
         return _grouped(await self._read(lambda c: papers.category_codes_of_papers(c, ids)), ids)
 
     async def load_institutions_by_paper_id(self, ids: list[int]) -> list[list[AnyRow]]:
+        note_nodes("Paper", ids)
         rows = await self._read(lambda c: papers.institutions_of_papers(c, ids))
         return _grouped(((row.paper_id, row) for row in rows), ids)
 
     async def load_links_by_paper_id(self, ids: list[int]) -> list[list[str]]:
+        note_nodes("Paper", ids)
         return _grouped(await self._read(lambda c: papers.links_of_papers(c, ids)), ids)
 
     async def load_citation_years_by_paper_id(self, ids: list[int]) -> list[list[tuple[int, int]]]:
+        note_nodes("Paper", ids)
         rows = await self._read(lambda c: papers.citation_years_of_papers(c, ids))
         return _grouped(((paper_id, (year, n)) for paper_id, year, n in rows), ids)
 
     # Lists below a researcher.
 
     async def load_aliases_by_researcher_id(self, ids: list[int]) -> list[list[str]]:
+        note_nodes("Researcher", ids)
         return _grouped(await self._read(lambda c: researchers.aliases_of_researchers(c, ids)), ids)
 
     async def load_institutions_by_researcher_id(self, ids: list[int]) -> list[list[AnyRow]]:
+        note_nodes("Researcher", ids)
+        note_lists(RESEARCHER_PAPERS, ids)  # affiliations come from their bylines too
         rows = await self._read(lambda c: researchers.institutions_of_researchers(c, ids))
+        note_nodes("Institution", (row.id for row in rows))
         return _grouped(((row.researcher_id, row) for row in rows), ids)
 
     async def load_reported_by_researcher_id(self, ids: list[int]) -> list[AnyRow | None]:
+        note_nodes("Researcher", ids)
         rows = await self._read(lambda c: researchers.reported_of_researchers(c, ids))
         newest: dict[int, AnyRow] = {}
         for row in rows:
@@ -162,12 +190,14 @@ class Loaders:
         return [newest.get(i) for i in ids]
 
     async def load_indicators_by_researcher_id(self, ids: list[int]) -> list[AnyRow | None]:
+        note_lists(RESEARCHER_PAPERS, ids)
         rows = await self._read(lambda c: researchers.indicators_of_researchers(c, ids))
         return _by_id(rows, ids, key="researcher_id")
 
     async def load_paper_facts_by_researcher_id(
         self, ids: list[int]
     ) -> list[list[engine.PaperFacts]]:
+        note_lists(RESEARCHER_PAPERS, ids)
         rows = await self._read(lambda c: metrics.paper_facts_of_researchers(c, ids))
         # Unpacked by position: tens of thousands of rows for a page of prolific authors.
         return _grouped(
@@ -181,6 +211,7 @@ class Loaders:
     async def load_citation_years_by_researcher_id(
         self, ids: list[int]
     ) -> list[list[tuple[int, int, int]]]:
+        note_lists(RESEARCHER_PAPERS, ids)
         rows = await self._read(lambda c: metrics.citation_years_of_researchers(c, ids))
         return _grouped(((r, (paper_id, year, n)) for r, paper_id, year, n in rows), ids)
 
@@ -217,6 +248,8 @@ class Loaders:
     async def load_paper_page_by_researcher_id(
         self, keys: list[tuple[int, PaperListSpec]]
     ) -> list[Page]:
+        note_lists(RESEARCHER_PAPERS, (parent for parent, _ in keys))
+
         def select_for(spec: PaperListSpec, _parents: list[int]) -> Any:
             statement, parent = papers.papers_of_researchers_select(spec.filter)
             return (
@@ -230,6 +263,8 @@ class Loaders:
     async def load_paper_page_by_institution_id(
         self, keys: list[tuple[int, PaperListSpec]]
     ) -> list[Page]:
+        note_lists(INSTITUTION_PAPERS, (parent for parent, _ in keys))
+
         def select_for(spec: PaperListSpec, _parents: list[int]) -> Any:
             statement, parent = papers.papers_of_institutions_select(spec.filter)
             return (
@@ -243,11 +278,14 @@ class Loaders:
     async def load_coauthor_page_by_researcher_id(
         self, keys: list[tuple[int, ListSpec]]
     ) -> list[Page]:
+        note_lists(RESEARCHER_PAPERS, (parent for parent, _ in keys))
         return await self._pages(keys, lambda _spec, parents: coauthors.coauthors_select(parents))
 
     async def load_researcher_page_by_institution_id(
         self, keys: list[tuple[int, ListSpec]]
     ) -> list[Page]:
+        note_lists(INSTITUTION_RESEARCHERS, (parent for parent, _ in keys))
+
         def select_for(_spec: ListSpec, _parents: list[int]) -> Any:
             statement, parent = researchers.researchers_of_institutions_select()
             return statement, parent, researchers.NAME_ORDERING
@@ -259,11 +297,13 @@ class Loaders:
     async def load_paper_count_by_researcher_id(
         self, keys: list[tuple[int, PaperFilter]]
     ) -> list[int]:
+        note_lists(RESEARCHER_PAPERS, (parent for parent, _ in keys))
         return await self._counts(keys, papers.papers_of_researchers_select)
 
     async def load_paper_count_by_institution_id(
         self, keys: list[tuple[int, PaperFilter]]
     ) -> list[int]:
+        note_lists(INSTITUTION_PAPERS, (parent for parent, _ in keys))
         return await self._counts(keys, papers.papers_of_institutions_select)
 
     async def _counts(
@@ -288,9 +328,11 @@ class Loaders:
         return [counts[key] for key in keys]
 
     async def load_coauthor_count_by_researcher_id(self, ids: list[int]) -> list[int]:
+        note_lists(RESEARCHER_PAPERS, ids)
         counts = await self._read(lambda c: coauthors.count_coauthors(c, ids))
         return [counts.get(i, 0) for i in ids]
 
     async def load_researcher_count_by_institution_id(self, ids: list[int]) -> list[int]:
+        note_lists(INSTITUTION_RESEARCHERS, ids)
         counts = await self._read(lambda c: researchers.count_researchers_by_institution(c, ids))
         return [counts.get(i, 0) for i in ids]

@@ -10,6 +10,7 @@ from db.queries import papers
 from db.queries.pages import Ordering, count_rows, cut_page, fetch_page
 from db.queries.papers import PaperFilter
 from db.queries.search import SearchTooLongError, paper_matches
+from db.reads import ALL_PAPERS, PAPER_KEYS, note_found, note_list
 from db.tables import AnyRow, paper
 from resolvers.context import Context
 from resolvers.errors import InvalidArgumentError
@@ -30,8 +31,10 @@ async def find_paper(
     if id is not None:
         return await context.loaders.papers_by_id.load(decode_id_of(id, "Paper"))
     if arxiv_id is not None:
-        return await context.read(lambda c: papers.paper_by_arxiv_id(c, arxiv_id.strip()))
-    return await context.read(lambda c: papers.paper_by_doi(c, (doi or "").strip()))
+        found = await context.read(lambda c: papers.paper_by_arxiv_id(c, arxiv_id.strip()))
+    else:
+        found = await context.read(lambda c: papers.paper_by_doi(c, (doi or "").strip()))
+    return note_found("Paper", found, PAPER_KEYS)
 
 
 async def list_papers(
@@ -43,6 +46,7 @@ async def list_papers(
     order: tuple[str, bool] | None,
 ) -> PageResult:
     """All papers, or those matching a search (best match first unless an order is given)."""
+    note_list(ALL_PAPERS)
     statement = papers.papers_select(spec)
     field, descending = _field_and_direction(order)
     ordering = papers.paper_ordering(field, descending=descending)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from db.queries import coauthors, researchers
 from db.queries.pages import cut_page, fetch_page
+from db.reads import ALL_RESEARCHERS, RESEARCHER_KEYS, note_found, note_list
 from db.tables import AnyRow
 from resolvers.context import Context
 from resolvers.errors import InvalidArgumentError
@@ -23,9 +24,10 @@ async def find_researcher(
     if id is not None:
         return await context.loaders.researchers_by_id.load(decode_id_of(id, "Researcher"))
     column, value = ("slug", slug) if slug is not None else ("orcid", _bare_orcid(orcid or ""))
-    return await context.read(
+    found = await context.read(
         lambda connection: researchers.researcher_by(connection, column, (value or "").strip())
     )
+    return note_found("Researcher", found, RESEARCHER_KEYS)
 
 
 def _bare_orcid(orcid: str) -> str:
@@ -44,6 +46,7 @@ async def list_researchers(
     order: tuple[str, bool] | None,
 ) -> PageResult:
     """Researchers by name, or ranked by an indicator computed in SQL (leaderboards)."""
+    note_list(ALL_RESEARCHERS)
     field, descending = order or ("NAME", False)
     statement, ordering = researchers.researchers_select(
         query=query, order_field=field, descending=descending

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.models import utc_now
+from db.reads import changing_papers
 from db.tables import AnyRow
 from db.writes import papers as paper_writes
 from db.writes.indicators import refresh_indicators
@@ -49,6 +50,7 @@ async def set_citation_counts(
             if paper_id is not None and paper_id not in existing:
                 problems.not_found(("input", str(index), "paperId"), "No paper has this ID.")
         problems.reject_if_any()
+        await changing_papers(connection, existing)
         now = utc_now()
         for counts, paper_id in sorted(zip(batch, paper_ids, strict=True), key=lambda p: p[1] or 0):
             assert paper_id is not None

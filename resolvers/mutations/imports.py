@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from db.reads import changing_everything
 from db.tables import AnyRow
 from resolvers.context import Context
 from resolvers.mutations.transactions import Written, write
@@ -63,6 +64,7 @@ async def import_profile(context: Context, given: ProfileImport) -> Written[Impo
         except ProfileFormatError as error:
             raise RejectedError([*problems.found, _problem_of(error)]) from error
         problems.reject_if_any()
+        changing_everything()  # a profile's papers, their bylines and institutions
         return result
 
     written = await write(context, work)

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.models import utc_now
+from db.reads import RESEARCHER_KEYS, changing_keys, changing_researchers
 from db.tables import AnyRow
 from db.writes import merge
 from db.writes.indicators import refresh_indicators
@@ -38,6 +39,8 @@ async def merge_researchers(context: Context, source_id: str, target_id: str) ->
         problems.reject_if_any()
         assert source is not None
         assert target is not None
+        await changing_researchers(connection, [source, target], with_papers=True)
+        changing_keys(RESEARCHER_KEYS)  # the source's slug and ids go
         await _merge(connection, found[source], found[target])
         return target
 

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.models import utc_now
 from db.names import title_key
+from db.reads import PAPER_KEYS, changing_keys, changing_papers
 from db.tables import AnyRow, paper
 from db.writes import papers as paper_writes
 from db.writes.indicators import refresh_indicators
@@ -111,6 +112,8 @@ async def create_paper(context: Context, new: NewPaper) -> Written[AnyRow]:
         await paper_writes.insert_authorships(connection, paper_id, placed)
         await _link_institutions(connection, paper_id, slugs)
         await refresh_indicators(connection, [researcher_id for researcher_id, _ in placed])
+        await changing_papers(connection, [paper_id])
+        changing_keys(PAPER_KEYS)
         return paper_id
 
     return await fresh_paper(context, await write(context, work))
@@ -131,6 +134,9 @@ async def update_paper(context: Context, changes: PaperChanges) -> Written[AnyRo
         await _check_references(connection, values, problems, paper_id=paper_id)
         problems.reject_if_any()
         assert stored is not None
+        await changing_papers(connection, [stored.id])
+        if "doi" in values or "arxiv_id" in values:
+            changing_keys(PAPER_KEYS)
         if values:
             await paper_writes.update_paper(
                 connection, stored.id, {**values, "updated_at": utc_now()}
@@ -158,6 +164,7 @@ async def delete_paper(context: Context, global_id: str) -> Written[str]:
             problems.not_found(("id",), "No paper has this ID.")
         problems.reject_if_any()
         authors = await paper_writes.researcher_ids_of_papers(connection, [paper_id])
+        await changing_papers(connection, [paper_id])
         await paper_writes.delete_paper(connection, paper_id)
         await refresh_indicators(connection, authors)
         return encode_global_id("Paper", paper_id)

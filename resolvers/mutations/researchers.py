@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.models import utc_now
 from db.names import name_key
+from db.reads import RESEARCHER_KEYS, changing_keys, changing_researchers
 from db.tables import AnyRow, researcher
 from db.writes.indicators import refresh_indicators
 from db.writes.keys import (
@@ -102,6 +103,8 @@ async def create_researcher(context: Context, new: NewResearcher) -> Written[Any
         problems.reject_if_any()
         researcher_id = await add_researcher(session, name, values)
         await refresh_indicators(connection, [researcher_id])
+        await changing_researchers(connection, [researcher_id])
+        changing_keys(RESEARCHER_KEYS)
         return researcher_id
 
     return await fresh_researcher(context, await write(context, work))
@@ -127,6 +130,9 @@ async def update_researcher(context: Context, changes: ResearcherChanges) -> Wri
         await _check_ids_free(connection, values, problems, researcher_id=researcher_id)
         problems.reject_if_any()
         assert researcher_id is not None
+        await changing_researchers(connection, [researcher_id])
+        if "orcid" in values or "slug" in values:
+            changing_keys(RESEARCHER_KEYS)
         if values or aliases is not None:
             await update_researcher_row(
                 connection, researcher_id, {**values, "updated_at": utc_now()}

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.engine import create_session_factory
+from db.reads import Changes, announce, collecting, stop_collecting
 from resolvers.context import Context
 from resolvers.mutations.validation import Problem, ProblemCode, RejectedError
 
@@ -48,14 +49,21 @@ class Written(Generic[T]):
 async def write(context: Context, work: Callable[[AsyncSession], Awaitable[T]]) -> Written[T]:
     """Run `work` in one transaction on the write engine: all of it, or none of it."""
     sessions = create_session_factory(context.writer)
+    # The work says what it changes (db.reads.current_changes); announced after the commit.
+    changes = Changes()
+    token = collecting(changes)
     try:
         async with sessions() as session, session.begin():
             value = await work(session)
+            await changes.settle(await session.connection())
     except RejectedError as rejected:
         return Written(problems=rejected.problems)
     except IntegrityError as error:
         return Written(problems=[problem_of(error)])
+    finally:
+        stop_collecting(token)
     context.forget_reads()
+    await announce(changes.changed)
     return Written(value)
 
 
