@@ -123,6 +123,10 @@ def serve(
             log_config=logging_config(settings.log_level),
             access_log=False,  # the app logs every request itself, as JSON (api.middleware)
             timeout_graceful_shutdown=settings.shutdown_timeout_s,
+            # A worker answers its supervisor's pings only once it has imported what the
+            # command imports (it is the worker's __main__): 13 s on a loaded two-core
+            # machine, where uvicorn's 5 s killed every worker before it could start.
+            timeout_worker_healthcheck=60,
         )
 
 
