@@ -10,6 +10,7 @@ topics do not map to arXiv codes with any certainty.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from seeds.records import (
@@ -33,6 +34,10 @@ DOI_PREFIX = re.compile(r"^(https?://(dx\.)?doi\.org/|doi:)", re.IGNORECASE)
 
 def short_id(value: Any) -> str | None:
     """W123 from https://openalex.org/W123 (or W123 itself)."""
+    if type(value) is str and value[-1:].isalnum() and value[:1].isalnum():
+        # Nothing to strip at either end (the common case): the part after the last slash.
+        tail = value[value.rfind("/") + 1 :]
+        return tail if len(tail) <= 32 and "\x00" not in tail else None
     if not isinstance(value, str) or not value.strip():
         return None
     return identifier(value.strip().rstrip("/").rsplit("/", 1)[-1], 32)
@@ -41,7 +46,9 @@ def short_id(value: Any) -> str | None:
 def clean_doi(value: Any) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
-    doi = DOI_PREFIX.sub("", value.strip())
+    value = value.strip()
+    # The prefix OpenAlex writes, without the regex (DOI_PREFIX) every other spelling needs.
+    doi = value[16:] if value.startswith("https://doi.org/") else DOI_PREFIX.sub("", value)
     return identifier(doi.lower(), 255)
 
 
@@ -133,20 +140,33 @@ def _authors(authorships: list[Any]) -> list[AuthorRef]:
     authors = []
     for place, authorship in enumerate(authorships, 1):
         author = authorship.get("author") or {}
-        name = author.get("display_name") or authorship.get("raw_author_name")
+        raw_name = authorship.get("raw_author_name")
+        name = author.get("display_name") or raw_name
         if not isinstance(name, str) or not name.strip():
             continue
+        places = authorship.get("institutions")
         authors.append(
             AuthorRef(
-                name=name.strip(),
-                printed_name=(authorship.get("raw_author_name") or name).strip(),
-                position=place,
-                openalex_id=short_id(author.get("id")),
-                orcid=clean_orcid(author.get("orcid")),
-                institutions=institution_refs(authorship.get("institutions")),
+                name.strip(),
+                (raw_name or name).strip(),
+                place,
+                _short_author_id(author.get("id")),
+                None,
+                clean_orcid(author.get("orcid")),
+                institution_refs(places) if places else (),
             )
         )
     return authors
+
+
+def _short_author_id(value: Any) -> str | None:
+    # An author recurs on many works: the same string is shortened once.
+    return _cached_short_id(value) if type(value) is str else short_id(value)
+
+
+@lru_cache(maxsize=65536)
+def _cached_short_id(value: str) -> str | None:
+    return short_id(value)
 
 
 def _arxiv_id(record: dict[str, Any], doi: str | None) -> str | None:

@@ -2,6 +2,11 @@
 
 Each source module (openalex, semanticscholar) turns its JSON into these;
 the importer knows nothing of any source's field names.
+
+They are not frozen dataclasses: a frozen one's __init__ sets each field
+through object.__setattr__, six times slower, and an import makes several
+per work. Nothing changes a record once made (dataclasses.replace makes
+another); unsafe_hash keeps them hashable as frozen ones were.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from datetime import date
 from typing import Any
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class InstitutionRef:
     """An institution as a source names it: its display name, and its ids when given."""
 
@@ -20,7 +25,7 @@ class InstitutionRef:
     ror: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class AuthorRef:
     """An author as a work names them."""
 
@@ -38,7 +43,7 @@ class AuthorRef:
         return bool(self.openalex_id or self.semantic_scholar_id or self.orcid)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class WorkRecord:
     title: str
     year: int | None = None

@@ -340,6 +340,26 @@ _SEARCH_INSERT = text(
 )
 
 
+async def begin_writing(connection: AsyncConnection) -> None:
+    """On SQLite, begin the caller's transaction IMMEDIATE, unless one is open already.
+
+    The sqlite3 driver begins a transaction only at the first INSERT, UPDATE
+    or DELETE: a batch's prefetch would read outside it, and another writer
+    could add a paper or a researcher between the read and the write (a
+    duplicate, or an id taken twice: ids are taken after the largest). A DDL
+    statement (insert_papers drops the search trigger) would even commit at
+    once, and a paper another connection inserted before the trigger was
+    made again would never be indexed. BEGIN IMMEDIATE takes the write lock
+    first: other writers wait (busy_timeout) until the batch commits, and
+    readers see the schema and rows as they were until then.
+    """
+    if connection.dialect.name != "sqlite":
+        return
+    raw = await connection.get_raw_connection()
+    if not raw.driver_connection.in_transaction:  # type: ignore[union-attr]
+        await connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 async def update_by_id(
     connection: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]]
 ) -> None:
