@@ -9,6 +9,9 @@ for with the extension {"cache": true}.
 
 from __future__ import annotations
 
+import asyncio
+import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,7 +22,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
 
 from api.app import create_app
+from api.cache import CacheMetrics, MemoryCache, RedisCache, ResponseCache
+from api.redis_state import SharedState
 from api.settings import Settings
+from db.reads import ChangeSet
 from tests.api.conftest import GraphQLClient
 from tests.api.writes import (
     CREATE_PAPER,
@@ -89,7 +95,8 @@ async def serving(database_url: str, **settings: Any) -> AsyncIterator[GraphQLCl
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
             client = GraphQLClient(http, app.state.engine, counted=(app.state.graphql_engine,))
-            client.secret = await add_token(app.state.engine)  # type: ignore[attr-defined]
+            name = f"tester-{uuid.uuid4().hex[:8]}"
+            client.secret = await add_token(app.state.engine, name)  # type: ignore[attr-defined]
             yield client
 
 
@@ -286,3 +293,159 @@ async def test_an_import_drops_every_answer(client: GraphQLClient) -> None:
     text = "Ada Lovelace\nCV\nh-index1\n1 Papers\n\nCL Jan 1, 2020\nA paper\nAda Lovelace\nText.\n"
     await write(client, IMPORT, input={"format": "PROFILE_TEXT", "text": text, "undatedYear": 2026})
     assert (await read(client, PROFILE, id=ada["id"]))[0] == "miss"
+
+
+@pytest.fixture(params=STORES)
+async def bare_cache(request: pytest.FixtureRequest) -> AsyncIterator[ResponseCache]:
+    """A cache on its own (no app), in memory or in Redis under the test's prefix."""
+    metrics = CacheMetrics(None)
+    if request.param == "memory":
+        yield MemoryCache(1_000_000, metrics)
+        return
+    target = request.getfixturevalue("redis_target")
+    shared = SharedState(target.url, target.prefix)
+    try:
+        yield RedisCache(shared, 1_000_000, metrics)
+    finally:
+        await shared.aclose()
+
+
+async def test_a_read_that_overlapped_a_write_does_not_store_what_it_saw(
+    bare_cache: ResponseCache,
+) -> None:
+    # The interleaving that could store a stale answer, step by step: the read takes its
+    # ticket and reads the old rows; the write commits and invalidates; the read stores.
+    _, before_write = await bare_cache.lookup("profile", tag_only=False)
+    _, unrelated = await bare_cache.lookup("other", tag_only=False)
+    assert before_write is not None
+    assert unrelated is not None
+    await bare_cache.invalidate(ChangeSet({"Paper:1"}))
+    assert not await bare_cache.store("profile", before_write, b"old", '"t1"', {"Paper:1", "x"})
+    # A read over other keys that began as early still stores.
+    assert await bare_cache.store("other", unrelated, b"fine", '"t2"', {"Paper:2"})
+    # A read that began after the invalidation stores, and the next write drops it.
+    _, after_write = await bare_cache.lookup("profile", tag_only=False)
+    assert after_write is not None
+    assert await bare_cache.store("profile", after_write, b"new", '"t3"', {"Paper:1"})
+    hit, _ = await bare_cache.lookup("profile", tag_only=False)
+    assert hit is not None
+    assert hit.body == b"new"
+    await bare_cache.invalidate(ChangeSet({"Paper:1"}))
+    assert (await bare_cache.lookup("profile", tag_only=False))[0] is None
+    assert (await bare_cache.lookup("other", tag_only=False))[0] is not None
+    # A flush (everything) refuses every read that began before it.
+    _, early = await bare_cache.lookup("third", tag_only=False)
+    assert early is not None
+    await bare_cache.invalidate(ChangeSet.all())
+    assert (await bare_cache.lookup("other", tag_only=False))[0] is None
+    assert not await bare_cache.store("third", early, b"old", '"t4"', {"Paper:9"})
+
+
+async def test_the_least_recently_used_entries_go_past_the_size_bound(
+    bare_cache: ResponseCache,
+) -> None:
+    bare_cache.max_bytes = 3 * (1000 + 64 + 10 + 6)  # type: ignore[attr-defined]
+    for name in ("a", "b", "c"):
+        _, ticket = await bare_cache.lookup(name, tag_only=False)
+        assert ticket is not None
+        assert await bare_cache.store(name, ticket, b"x" * 1000, '"tag"', {f"Paper:{name}"})
+    await bare_cache.lookup("a", tag_only=True)  # a is used: b is now the oldest
+    _, ticket = await bare_cache.lookup("d", tag_only=False)
+    assert ticket is not None
+    await bare_cache.store("d", ticket, b"x" * 1000, '"tag"', {"Paper:d"})
+    kept = {n for n in "abcd" if (await bare_cache.lookup(n, tag_only=True))[0] is not None}
+    assert kept == {"a", "c", "d"}
+    assert bare_cache.metrics.evictions._value.get() == 1  # type: ignore[attr-defined]
+
+
+CITED = """
+query Cited($r: ID!, $p: ID!) {
+  researcher: node(id: $r) { ... on Researcher { metrics { citationCount } } }
+  paper: node(id: $p) { ... on Paper { citationCount } }
+}
+"""
+LISTED = """
+query Listed($r: ID!) {
+  node(id: $r) { ... on Researcher { papers(first: 5) { nodes { citationCount } } } }
+}
+"""
+
+
+def cited(document: str, data: dict[str, Any]) -> list[int]:
+    if document is CITED:
+        return [data["researcher"]["metrics"]["citationCount"], data["paper"]["citationCount"]]
+    return [node["citationCount"] for node in data["node"]["papers"]["nodes"]]
+
+
+async def test_no_read_that_began_after_a_write_answered_sees_older_data_on_either_worker(
+    database_url: str, redis_target: Any
+) -> None:
+    shared = {"redis_url": redis_target.url, "redis_prefix": redis_target.prefix}
+    async with serving(database_url, **shared) as first, serving(database_url, **shared) as second:
+        workers = [first, second]
+        owner = (await write(first, CREATE_RESEARCHER, input={"name": "Ada Lovelace"}))[
+            "researcher"
+        ]["id"]
+        paper = (
+            await write(
+                first, CREATE_PAPER, input={"title": "Notes", "authors": [{"researcherId": owner}]}
+            )
+        )["paper"]["id"]
+        answered: list[tuple[float, int]] = []  # (when the write's response came, its total)
+        reads: list[tuple[float, list[int]]] = []  # (when the read began, what it saw)
+        done = asyncio.Event()
+
+        async def writer() -> None:
+            for total in range(1, 21):
+                worker = workers[total % 2]
+                await write(worker, SET_CITATION_COUNTS, input=[{"paperId": paper, "total": total}])
+                answered.append((time.monotonic(), total))
+                await asyncio.sleep(0)
+            done.set()
+
+        async def reader(worker: GraphQLClient, document: str) -> None:
+            while not done.is_set():
+                began = time.monotonic()
+                _, data = await read(worker, document, r=owner, p=paper)
+                reads.append((began, cited(document, data)))
+
+        readers = [reader(w, d) for w in workers for d in (CITED, LISTED) for _ in range(2)]
+        await asyncio.gather(writer(), *readers)
+        hits = await metric(first, "hits") + await metric(second, "hits")
+
+    stale = []
+    for began, seen in reads:
+        newest = max((total for at, total in answered if at < began), default=0)
+        if any((value or 0) < newest for value in seen):
+            stale.append((seen, newest))
+    assert stale == []
+    assert len(reads) > 100
+    assert hits > 0  # the cache was in play, not bypassed
+
+
+async def test_a_read_held_past_a_write_does_not_leave_its_old_answer_behind(
+    client: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The race made to happen: a read has its old rows and is about to store them when
+    # a write commits and answers; the read stores after that. Its store must be refused.
+    ada = (await write(client, CREATE_RESEARCHER, input={"name": "Ada Lovelace"}))["researcher"]
+    cache = client.http._transport.app.state.response_cache  # type: ignore[attr-defined]
+    about_to_store, go_on = asyncio.Event(), asyncio.Event()
+    real_store = cache.store
+
+    async def held_store(*args: Any) -> bool:
+        about_to_store.set()
+        await go_on.wait()
+        return bool(await real_store(*args))
+
+    monkeypatch.setattr(cache, "store", held_store)
+    held = asyncio.create_task(read(client, PROFILE, id=ada["id"]))
+    await about_to_store.wait()
+    await write(client, UPDATE_RESEARCHER, input={"id": ada["id"], "name": "Ada King"})
+    go_on.set()
+    outcome, old = await held
+    assert (outcome, old["node"]["name"]) == ("miss", "Ada Lovelace")
+    monkeypatch.setattr(cache, "store", real_store)
+    outcome, now = await read(client, PROFILE, id=ada["id"])
+    assert (outcome, now["node"]["name"]) == ("miss", "Ada King")
+    assert await metric(client, "refused") == 1.0

@@ -1,0 +1,147 @@
+"""The response cache when Redis fails: reads go on uncached, writes go on, nothing stale after.
+
+Redis failing is a TCP proxy to the test Redis that the test stops and starts
+again (every connection cut, nothing listening), or a URL to a port where
+nothing listens; the Redis service itself is never touched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from tests.api.conftest import GraphQLClient
+from tests.api.test_response_cache import (
+    CREATE_RESEARCHER,
+    PROFILE,
+    UPDATE_RESEARCHER,
+    metric,
+    read,
+    serving,
+    write,
+)
+from tests.conftest import RedisTarget
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Proxy:
+    """Forwards a local port to the test Redis until stopped; starts again on the same port."""
+
+    def __init__(self, redis_url: str) -> None:
+        rest = redis_url.split("://", 1)[1]
+        hostport = rest.split("/", 1)[0].rsplit("@", 1)[-1]
+        host, _, port = hostport.partition(":")
+        self.upstream = (host or "127.0.0.1", int(port or 6379))
+        self.port = free_port()
+        self.url = redis_url.replace(hostport, f"127.0.0.1:{self.port}")
+        self.server: asyncio.Server | None = None
+        self.streams: set[asyncio.StreamWriter] = set()
+        self.pipes: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
+
+    async def stop(self) -> None:
+        if self.server is None:
+            return
+        self.server.close()
+        for stream in self.streams:
+            stream.close()
+        for pipe in self.pipes:
+            pipe.cancel()
+        await asyncio.gather(*self.pipes, return_exceptions=True)
+        await self.server.wait_closed()
+        self.streams.clear()
+        self.server = None
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(*self.upstream)
+        self.streams |= {writer, up_writer}
+        for source, sink in ((reader, up_writer), (up_reader, writer)):
+            pipe = asyncio.ensure_future(self._pipe(source, sink))
+            self.pipes.add(pipe)
+            pipe.add_done_callback(self.pipes.discard)
+
+    @staticmethod
+    async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError):
+            while data := await source.read(65536):
+                sink.write(data)
+                await sink.drain()
+        sink.close()
+
+
+@pytest.fixture
+async def proxy(redis_target: RedisTarget) -> AsyncIterator[Proxy]:
+    proxy = Proxy(redis_target.url)
+    await proxy.start()
+    yield proxy
+    await proxy.stop()
+
+
+async def name_seen(client: GraphQLClient, researcher_id: str) -> tuple[str, str]:
+    outcome, data = await read(client, PROFILE, id=researcher_id)
+    return outcome, str(data["node"]["name"])
+
+
+async def test_an_outage_serves_uncached_and_no_entry_from_before_outlives_a_write_in_it(
+    database_url: str,
+    redis_target: RedisTarget,
+    proxy: Proxy,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="scholargraph.cache")
+    shared: dict[str, Any] = {"redis_url": proxy.url, "redis_prefix": redis_target.prefix}
+    async with (
+        serving(database_url, **shared) as first,
+        serving(database_url, **shared) as second,
+        serving(database_url, **shared) as idle,
+    ):
+        ada = (await write(first, CREATE_RESEARCHER, input={"name": "Ada Lovelace"}))["researcher"][
+            "id"
+        ]
+        before = [await name_seen(first, ada), await name_seen(second, ada)]
+        await proxy.stop()
+        during = [await name_seen(first, ada)]
+        await write(second, UPDATE_RESEARCHER, input={"id": ada, "name": "Ada King"})
+        during += [await name_seen(first, ada), await name_seen(second, ada)]
+        await proxy.start()
+        # The worker that made no request meanwhile: its change-stream connection dropped.
+        after = [await name_seen(idle, ada)]
+        await asyncio.sleep(1.2)  # past the second a worker waits before trying Redis again
+        after += [await name_seen(first, ada), await name_seen(second, ada)]
+        after += [await name_seen(first, ada), await name_seen(idle, ada)]
+        bypassed = await metric(first, "bypassed") + await metric(second, "bypassed")
+        outages = [await metric(w, "redis_outages") for w in (first, second, idle)]
+    assert before == [("miss", "Ada Lovelace"), ("hit", "Ada Lovelace")]
+    assert during == [("miss", "Ada Lovelace"), ("miss", "Ada King"), ("miss", "Ada King")]
+    assert [name for _, name in after] == ["Ada King"] * 5
+    assert [outcome for outcome, _ in after][-2:] == ["hit", "hit"]  # the cache is back in use
+    assert bypassed >= 2
+    assert outages == [1.0, 1.0, 1.0]
+    messages = [r.getMessage() for r in caplog.records if r.name == "scholargraph.cache"]
+    assert sum(m.startswith("Redis unavailable") for m in messages) == 3  # once per worker
+    assert sum(m.startswith("Redis available again") for m in messages) == 3
+
+
+async def test_with_nothing_listening_reads_and_writes_go_on_uncached(database_url: str) -> None:
+    nowhere = {"redis_url": f"redis://127.0.0.1:{free_port()}/0", "redis_prefix": "sg-nowhere:"}
+    async with serving(database_url, **nowhere) as client:
+        ada = (await write(client, CREATE_RESEARCHER, input={"name": "Ada Lovelace"}))[
+            "researcher"
+        ]["id"]
+        seen = [await name_seen(client, ada), await name_seen(client, ada)]
+        await write(client, UPDATE_RESEARCHER, input={"id": ada, "name": "Ada King"})
+        seen.append(await name_seen(client, ada))
+    assert seen == [("miss", "Ada Lovelace"), ("miss", "Ada Lovelace"), ("miss", "Ada King")]
