@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from api.cache import create_cache
 from api.changes import ChangeHub
-from api.execution import ExecutionThread
+from api.execution import YOUNG_ONLY_THRESHOLDS, ExecutionThread
 from api.graphiql import graphiql_routes
 from api.graphql import create_graphql_view
 from api.landing import landing_routes
@@ -41,7 +41,8 @@ def create_served_app() -> Starlette:
     modules) lives as long as the process; the garbage collector walking it at
     every full collection paused the whole process (every thread, /health too)
     for 100-200 ms under load. It is frozen once started, out of the collector's
-    reach, and young objects are collected less often.
+    reach; while requests run only young objects are collected, full collections
+    wait for an idle moment (api.execution says why).
     """
     return create_app(tune_collector=True)
 
@@ -74,7 +75,7 @@ def create_app(
         app.state.sessions = create_session_factory(engine)
         # GraphQL runs on a loop of its own (api.execution) with engines of its own;
         # mutations write through one more (db/engine.py says why).
-        execution = ExecutionThread("graphql")
+        execution = ExecutionThread("graphql", full_collections_when_idle=tune_collector)
         graphql_engine = create_engine(
             settings.database_url, statement_timeout_ms=settings.statement_timeout_ms
         )
@@ -139,7 +140,7 @@ def create_app(
 def freeze_what_started() -> None:
     gc.collect()
     gc.freeze()
-    gc.set_threshold(50_000, 20, 20)
+    gc.set_threshold(*YOUNG_ONLY_THRESHOLDS)  # full collections when idle (api.execution)
 
 
 def rate_limiter(

@@ -12,26 +12,48 @@ milliseconds, so the server's loop keeps answering while a query computes.
 Each loop has its own database engines: a connection belongs to the loop that
 opened it. Context variables (the request's record and deadline) go along
 with each coroutine, and cancelling the caller (the time limit) cancels it.
+
+Threads do not help against the garbage collector: a collection holds the
+interpreter, every thread waits. A full collection walks every object alive,
+and while heavy queries run that is their result graphs too: millions of
+objects, 100-300 ms. The served app (api.app.create_served_app) therefore
+collects young objects only while requests run (YOUNG_ONLY_THRESHOLDS: each
+young collection walks at most ~60,000 objects, a few ms), and
+`full_collections_when_idle` makes the full collections happen here, once
+no GraphQL work is in flight, when the heap is small again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import threading
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
+# gc thresholds for a served process: a young collection every 20,000 allocations, the
+# middle generation every third (it holds at most ~60,000 objects), and a full collection
+# only after 1,000 middle ones (~60 million allocations) if the process is never idle;
+# otherwise full collections come from ExecutionThread when no GraphQL work runs.
+YOUNG_ONLY_THRESHOLDS = (20_000, 2, 1_000)
+# Middle-generation collections since the last full one that make an idle moment collect.
+FULL_AFTER_MIDDLE_COLLECTIONS = 20
+IDLE_SETTLE_S = 0.05  # after the last work ends, so that its response goes out first
+
 
 class ExecutionThread:
     """A thread running an event loop that coroutines can be handed to."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, full_collections_when_idle: bool = False) -> None:
         self.name = name
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
+        self.full_collections_when_idle = full_collections_when_idle
+        self.in_flight = 0
+        self.idle_collections = 0
 
     def _serve(self) -> None:
         asyncio.set_event_loop(self.loop)
@@ -56,8 +78,20 @@ class ExecutionThread:
 
     async def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """The coroutine's result, run to the end on this thread's loop, in the caller's context."""
-        future = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
-        return await asyncio.wrap_future(future)
+        self.in_flight += 1
+        try:
+            future = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+            return await asyncio.wrap_future(future)
+        finally:
+            self.in_flight -= 1
+            if self.in_flight == 0 and self.full_collections_when_idle:
+                asyncio.get_running_loop().call_later(IDLE_SETTLE_S, self._collect_if_idle)
+
+    def _collect_if_idle(self) -> None:
+        """A full collection, if nothing runs and enough has been allocated since the last."""
+        if self.in_flight == 0 and gc.get_count()[2] >= FULL_AFTER_MIDDLE_COLLECTIONS:
+            gc.collect()
+            self.idle_collections += 1
 
 
 async def _cancel_others() -> None:

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from strawberry.dataloader import DataLoader
 from strawberry.extensions import SchemaExtension
 
 from db.engine import ReadSnapshot
@@ -70,16 +71,36 @@ class Context:
         return await self.snapshot.run(work)
 
     async def close(self) -> None:
-        """End the request's reads: its transaction ends and its connection goes back."""
+        """End the request's reads: its transaction ends and its connection goes back.
+
+        What the loaders hold is let go too (see drop_loaded).
+        """
         retired, self.retired = self.retired, []
         for snapshot in [*retired, self.snapshot]:
             await snapshot.close()
+        drop_loaded(self.loaders)
 
     def forget_reads(self) -> None:
         """After a write: the payload must show the new rows, so drop the cache and the snapshot."""
+        drop_loaded(self.loaders)
         self.retired.append(self.snapshot)
         self.snapshot = ReadSnapshot(self.engine)
         self.loaders = Loaders(self.snapshot)
+
+
+def drop_loaded(loaders: Loaders) -> None:
+    """Empty every loader's cache and batch, so that the rows loaded are freed at once.
+
+    Each loader's load function is a bound method of the Loaders holding it: a
+    reference cycle, which reference counting never frees. Left as it is, every
+    row a request loaded (300,000 tuples for a page of prolific researchers'
+    metrics) would wait for the garbage collector, whose collections stop every
+    thread for as long as they walk them.
+    """
+    for value in vars(loaders).values():
+        if isinstance(value, DataLoader):
+            value.clear_all()
+            value.batch = None
 
 
 class EndReads(SchemaExtension):
