@@ -4,7 +4,7 @@ A write announces its ChangeSet (db.reads.announce) after it commits. The
 hub first drops the cached responses the change touches (api.cache; before
 the write's response is sent), then publishes one event:
 
-    {"id": "<uuid>", "origin": "<process>", "everything": false,
+    {"id": "<uuid>", "origin": "<worker>", "everything": false,
      "nodes": {"Paper": ["12"]}, "lists": ["researcher-papers:4", "papers"]}
 
 Subscribers (`subscribe()`, an async iterator; GraphQL subscriptions can be
@@ -28,29 +28,37 @@ import logging
 import os
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
-from api.cache import REDIS_ERRORS, ResponseCache
-from api.redis_state import SharedState
-from db.reads import ChangeSet
+from api.cache import REDIS_ERRORS, CacheMetrics, RedisCache
+from api.redis_state import SharedState, shared_state
+from db.reads import ChangeSet, announcing, stop_announcing
 
 logger = logging.getLogger("scholargraph.changes")
-ORIGIN = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
 QUEUE_MAX = 1000  # events a slow subscriber may fall behind by before it is reset
+
+
+class Invalidating(Protocol):
+    """What the hub needs of a cache (api.cache.ResponseCache is one)."""
+
+    async def invalidate(self, changes: ChangeSet) -> None: ...
+    def lost_redis(self, error: BaseException) -> None: ...
+    async def regained_redis(self) -> None: ...
 
 
 class ChangeHub:
     """Announcements in, invalidation and the stream out; lives on the server's loop."""
 
-    def __init__(self, cache: ResponseCache | None, shared: SharedState | None) -> None:
+    def __init__(self, cache: Invalidating | None, shared: SharedState | None) -> None:
         self.cache = cache
         self.shared = shared
         self.channel = shared.key("changes") if shared is not None else ""
         self.loop: asyncio.AbstractEventLoop | None = None
         self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
         self.published = 0
+        self.origin = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"  # this worker, in its events
 
     async def announce(self, changes: ChangeSet) -> None:
         """A write committed: drop what it changed from the cache, then tell every worker."""
@@ -61,7 +69,7 @@ class ChangeHub:
             return
         if self.cache is not None:
             await self.cache.invalidate(changes)
-        event = {"id": uuid.uuid4().hex, "origin": ORIGIN, **changes.as_event()}
+        event = {"id": uuid.uuid4().hex, "origin": self.origin, **changes.as_event()}
         self.published += 1
         if self.shared is None:
             self._deliver(event)
@@ -141,24 +149,34 @@ def announcement_sink(hub: ChangeHub) -> Any:
     return hub.announce
 
 
-async def announce_from_command(settings: Any, changes: ChangeSet) -> None:
-    """A command (seed, import, generate...) wrote: invalidate the shared cache, publish."""
-    from api.redis_state import shared_state
+@contextlib.asynccontextmanager
+async def command_announcements(settings: Any) -> AsyncIterator[None]:
+    """Around a command that writes (seed, imports, generate, refresh-indicators).
 
+    What it announces meanwhile (an import, after each batch it commits) drops
+    cached answers in the shared Redis at once; at its end, whatever happened,
+    everything is dropped once more. Without Redis there is nothing to reach: a
+    server's in-process cache (opt-in) cannot see writes from other processes.
+    """
     shared = shared_state(settings)
     if shared is None:
-        return  # no shared cache: a server's in-process cache cannot be reached from here
-    hub = ChangeHub(_command_cache(shared), shared)
+        yield
+        return
+    cache = _CommandCache(shared)
+    hub = ChangeHub(cache, shared)
+    token = announcing(hub.announce)
     try:
-        await hub.announce(changes)
-        cache = hub.cache
-        if isinstance(cache, _CommandCache) and cache.failed is not None:
+        yield
+    finally:
+        stop_announcing(token)
+        await hub.announce(ChangeSet.all())
+        if cache.failed is not None:
             logger.warning(
-                "could not reach Redis to drop cached responses (%s); servers flush their "
-                "cache when they next see Redis fail and come back",
+                "Could not reach Redis to drop cached responses (%s): servers may answer "
+                "from entries older than this command's writes until a write or a flush "
+                "reaches Redis",
                 cache.failed,
             )
-    finally:
         await shared.aclose()
 
 
@@ -166,8 +184,6 @@ class _CommandCache:
     """Invalidation only, for a command: no reads, no metrics of its own."""
 
     def __init__(self, shared: SharedState) -> None:
-        from api.cache import CacheMetrics, RedisCache
-
         self.inner = RedisCache(shared, 1, CacheMetrics(None))
         self.failed: BaseException | None = None
 
@@ -180,6 +196,5 @@ class _CommandCache:
     def lost_redis(self, error: BaseException) -> None:
         self.failed = error
 
-
-def _command_cache(shared: SharedState) -> Any:
-    return _CommandCache(shared)
+    async def regained_redis(self) -> None:
+        pass

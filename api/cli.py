@@ -27,6 +27,7 @@ from rich.progress import Progress
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from api.changes import command_announcements
 from api.observability import logging_config, metrics_of_workers
 from api.settings import get_settings
 from api.tokens import token_app
@@ -80,13 +81,21 @@ errors = Console(stderr=True)
 T = TypeVar("T")
 
 
-def run_with_sessions(work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
-    """Run `work` against the configured database, disposing of the engine afterwards."""
+def run_with_sessions(
+    work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]], *, writes: bool = False
+) -> T:
+    """Run `work` against the configured database, disposing of the engine afterwards.
+
+    `writes`: what it writes drops the shared response cache's answers (api.changes).
+    """
 
     async def main() -> T:
         engine = create_engine(get_settings().database_url)
         try:
-            return await work(create_session_factory(engine))
+            if not writes:
+                return await work(create_session_factory(engine))
+            async with command_announcements(get_settings()):
+                return await work(create_session_factory(engine))
         finally:
             await engine.dispose()
 
@@ -165,7 +174,7 @@ def db_refresh_indicators() -> None:
         async with sessions() as session, session.begin():
             await refresh_indicators(await session.connection())
 
-    run_with_sessions(work)
+    run_with_sessions(work, writes=True)
     console.print("leaderboard figures recomputed")
 
 
@@ -183,7 +192,7 @@ def seed(
                 return None
         return await seed_database(sessions)
 
-    results = _or_exit(lambda: run_with_sessions(work))
+    results = _or_exit(lambda: run_with_sessions(work, writes=True))
     if results is None:
         console.print("database already holds data; seed skipped")
         return
@@ -214,7 +223,7 @@ def import_profile(
                 institution_names=read_manifest().institution_names,
             )
 
-    _report(file.name, _or_exit(lambda: run_with_sessions(work), file=file))
+    _report(file.name, _or_exit(lambda: run_with_sessions(work, writes=True), file=file))
 
 
 @app.command()
@@ -234,7 +243,7 @@ def generate(
                 connection, papers=papers, researchers=researchers, seed=seed
             )
 
-    counts = run_with_sessions(work)
+    counts = run_with_sessions(work, writes=True)
     console.print(
         f"generated {counts.researchers:,} researchers, {counts.papers:,} papers, "
         f"{counts.authorships:,} authorships, {counts.citation_years:,} per-year counts"
@@ -270,7 +279,7 @@ def _import_bibliographic(
             return await import_records(sessions, records, strict=strict, progress=written)
 
     try:
-        summary = run_with_sessions(work)
+        summary = run_with_sessions(work, writes=True)
     except StrictImportError as error:
         errors.print(
             f"[red]error:[/red] {error} (--strict: nothing of this batch was written)",
@@ -395,7 +404,7 @@ def _import_snapshot(folder: Path, *, strict: bool) -> None:
             )
 
     try:
-        summary = run_with_sessions(work)
+        summary = run_with_sessions(work, writes=True)
     except (SnapshotError, UnreadableFileError, StrictImportError) as error:
         problems = error.problems if isinstance(error, SnapshotError) else [str(error)]
         for problem in problems[:_PROBLEMS_SHOWN]:

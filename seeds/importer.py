@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from db.reads import ChangeSet, announce
 from db.writes.indicators import refresh_indicators
 from seeds.bulk import Outcome, Record, lock_keys, write_batch
 from seeds.jsonrecords import Line
@@ -135,6 +136,7 @@ async def _write(
     for part, keys in _transactions(batch, LOCK_BUDGET if postgres else None):
         async with sessions() as session, session.begin():
             result = await write_batch(await session.connection(), part, keys, slug_hints)
+        await announce(ChangeSet.all())  # cached answers that could show the batch go
         for outcome in result.outcomes:
             summary.count(outcome)
         touched |= result.touched
