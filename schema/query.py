@@ -123,7 +123,8 @@ class Query:
             str | None,
             _arg(
                 "Full-text search over titles and abstracts, best match first unless orderBy "
-                "is given."
+                "is given. English stop words (a, the, of, ...) are ignored: a search of "
+                "stop words only finds nothing."
             ),
         ] = None,
         filter: Annotated[PaperFilter | None, _arg("Which papers.")] = None,

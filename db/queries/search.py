@@ -7,7 +7,9 @@ tsvector column with a GIN index on PostgreSQL.
 User text never reaches either query language as written. It is cut into
 words (runs of letters and digits, after NFC normalisation), a word repeated
 counts once (case ignored; it keeps its last place, so the word being typed
-stays last), and both backends get the same query from those words:
+stays last), English stop words are dropped ("a", "the", "of": STOP_WORDS,
+PostgreSQL's own list, so that both backends drop the same ones), and both
+backends get the same query from the words left:
 
 - every word must occur (AND), stemmed (English / Porter);
 - the last word also matches as a prefix, so search-as-you-type works
@@ -23,10 +25,14 @@ distinct words and MAX_CHARACTERS characters of them (SearchTooLongError
 past either): each word is one more pass over the index, and FTS5 takes
 time quadratic in the number of phrases (6,000 took 30 s).
 
-Differences that remain: SQLite ignores accents (remove_diacritics),
-PostgreSQL does not (no unaccent extension); PostgreSQL drops English stop
-words ("the", "or"), SQLite keeps them, so a search holding one may match and
-rank differently.
+A search of stop words only ("a", "a a a ...", "the") finds nothing on both:
+on PostgreSQL it always did (to_tsquery drops them), and on SQLite "a" as a
+prefix matched every paper, so each such search ranked and counted the whole
+corpus (0.4 s for 200,000 papers). A stop word is not a prefix either: "the"
+does not find "theory", as on PostgreSQL.
+
+Difference that remains: SQLite ignores accents (remove_diacritics),
+PostgreSQL does not (no unaccent extension).
 
 Relevance is defined here, the same on both backends, rather than by either
 engine's scorer (bm25 and ts_rank_cd order the same papers differently):
@@ -78,6 +84,21 @@ _paper = table(
 )
 
 
+# PostgreSQL's English stop words (share/tsearch_data/english.stop, what to_tsquery('english')
+# drops), dropped from every search before either backend sees it.
+STOP_WORDS = frozenset(
+    """
+    i me my myself we our ours ourselves you your yours yourself yourselves he him his himself
+    she her hers herself it its itself they them their theirs themselves what which who whom
+    this that these those am is are was were be been being have has had having do does did
+    doing a an the and but if or because as until while of at by for with about against between
+    into through during before after above below to from up down in out on off over under again
+    further then once here there when where why how all any both each few more most other some
+    such no nor not only own same so than too very s t can will just don should now
+    """.split()
+)
+
+
 class SearchTooLongError(ValueError):
     """Search text with more distinct words or characters than a search may hold."""
 
@@ -107,6 +128,11 @@ def search_terms(query: str) -> list[str]:
     return terms
 
 
+def searched_terms(query: str) -> list[str]:
+    """The words a search looks for: its distinct words (search_terms) but the stop words."""
+    return [term for term in search_terms(query) if term.lower() not in STOP_WORDS]
+
+
 def fts5_query(words: list[str]) -> str:
     """An FTS5 query requiring every word, the last one as a prefix: `"a" "b" "c"*`."""
     return " ".join(f'"{word}"' for word in words) + "*"
@@ -119,11 +145,11 @@ def tsquery(words: list[str]) -> str:
 
 def paper_matches(query: str, *, dialect: str) -> Subquery | None:
     """Papers matching a user's search text: a subquery with columns paper_id and rank,
-    where a lower rank is a better match; None when the text has no searchable word.
+    where a lower rank is a better match; None when the text has no word but stop words.
 
-    Raises SearchTooLongError for text over the limits.
+    Raises SearchTooLongError for text over the limits (stop words count there).
     """
-    terms = search_terms(query)
+    terms = searched_terms(query)
     if not terms:
         return None
     if dialect == "sqlite":

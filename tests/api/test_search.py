@@ -99,6 +99,19 @@ async def test_a_word_repeated_6000_times_finds_what_the_word_finds(seeded: Grap
     ]
 
 
+async def test_a_search_of_stop_words_only_finds_nothing_on_both_databases(
+    seeded: GraphQLClient,
+) -> None:
+    for query in ("a", " ".join(["a"] * 6000), "the of and", "A"):
+        data = await seeded.data(PAPERS, query=query, first=100)
+        assert data["papers"]["totalCount"] == 0, query
+        assert data["papers"]["nodes"] == []
+    # Beside other words, a stop word is dropped, not required.
+    assert await titles(seeded, "a diffusion concept erasure of the") == await titles(
+        seeded, "diffusion concept erasure"
+    )
+
+
 async def test_more_than_32_distinct_words_are_refused(seeded: GraphQLClient) -> None:
     words = [f"w{n}" for n in range(33)]
     assert await refusal(seeded, " ".join(words)) == {

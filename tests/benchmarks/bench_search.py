@@ -1,12 +1,17 @@
 """Milliseconds per search over /graphql (through the ASGI app), on the databases given.
 
     python -m tests.benchmarks.bench_search URL [URL ...] [--rounds 5]
+    python -m tests.benchmarks.bench_search --corpus sqlite --corpus postgresql
 
 Each URL is a migrated database that holds data (`scholargraph seed`, or a
-corpus from `scholargraph generate`). Prints the best of `--rounds` for each
-search: the README's examples, a word repeated 6,000 times beside the word
-alone (it must cost what the word costs), and a search over the limits
-(refused before any SQL).
+corpus from `scholargraph generate`); `--corpus` names the 200,000-paper
+benchmark corpus (the one `make bench` generates) on a database. Prints the
+best of `--rounds` for each search: the README's examples, a stop word alone
+and repeated 6,000 times (nothing to search: it must cost nothing), a word
+repeated 6,000 times beside the word alone (it must cost what the word
+costs), a one-letter prefix, a word every generated abstract holds ("study":
+the whole corpus to count and rank), and a search over the limits (refused
+before any SQL).
 """
 
 from __future__ import annotations
@@ -19,13 +24,17 @@ import httpx
 
 from api.app import create_app
 from api.settings import Settings
+from tests.benchmarks.bench_api import database_url
 
 DOCUMENT = "query($q: String!) { papers(query: $q, first: 20) { totalCount nodes { title } } }"
 SEARCHES = {
     "diffusion concept erasure": "diffusion concept erasure",
     "a": "a",
     "a x 6,000": " ".join(["a"] * 6000),
+    "a a ... b (6,000 words)": " ".join(["a"] * 6000 + ["b"]),
+    "model": "model",
     "model x 6,000": " ".join(["model"] * 6000),
+    "study": "study",
     "33 distinct words (refused)": " ".join(f"w{n}" for n in range(33)),
 }
 
@@ -54,10 +63,20 @@ async def measure(url: str, rounds: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("urls", nargs="+", help="database URLs")
+    parser.add_argument("urls", nargs="*", help="database URLs")
+    parser.add_argument(
+        "--corpus",
+        action="append",
+        default=[],
+        choices=["sqlite", "postgresql"],
+        help="the 200,000-paper benchmark corpus on this database (repeatable)",
+    )
     parser.add_argument("--rounds", type=int, default=5)
     arguments = parser.parse_args()
-    for url in arguments.urls:
+    corpora = [database_url(kind, 200_000, 20_000, 1) for kind in arguments.corpus]
+    if not arguments.urls and not corpora:
+        parser.error("give database URLs or --corpus")
+    for url in [*arguments.urls, *corpora]:
         print(url)
         asyncio.run(measure(url, arguments.rounds))
 

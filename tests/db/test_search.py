@@ -25,11 +25,13 @@ from db.queries.pages import (
 from db.queries.search import (
     MAX_CHARACTERS,
     MAX_WORDS,
+    STOP_WORDS,
     SearchTooLongError,
     fts5_query,
     paper_matches,
     search_terms,
     search_words,
+    searched_terms,
     tsquery,
 )
 
@@ -157,6 +159,19 @@ def test_text_without_a_word_searches_nothing(query: str) -> None:
     assert paper_matches(query, dialect="postgresql") is None
 
 
+@pytest.mark.parametrize("query", ["a", " ".join(["a"] * 6000), "The", "of the and a", "A:*"])
+def test_text_of_stop_words_only_searches_nothing(query: str) -> None:
+    assert paper_matches(query, dialect="sqlite") is None
+    assert paper_matches(query, dialect="postgresql") is None
+
+
+def test_stop_words_are_dropped_after_the_limits_are_counted() -> None:
+    assert searched_terms("The diffusion of a THE model") == ["diffusion", "model"]
+    # The limits hold for the text as typed: stop words count there.
+    with pytest.raises(SearchTooLongError, match="33 distinct words"):
+        searched_terms(" ".join([*sorted(STOP_WORDS)[:32], "diffusion"]))
+
+
 def test_an_unknown_dialect_is_refused() -> None:
     with pytest.raises(ValueError, match="mysql"):
         paper_matches("relighting", dialect="mysql")
@@ -202,6 +217,38 @@ async def test_the_last_word_matches_as_a_prefix(seeded: AsyncEngine) -> None:
     assert "Local Relighting of Real Scenes" in await titles(seeded, "local relig")
     # Only the last word is a prefix: a cut-off word before it must be whole.
     assert await titles(seeded, "relig local") == []
+
+
+async def test_stop_words_are_dropped_on_both_databases_even_as_the_prefix(
+    seeded: AsyncEngine,
+) -> None:
+    alone = await search(seeded, "diffusion models")
+    assert len(alone) > 3
+    assert await search(seeded, "the diffusion of a models") == alone
+    # "a" as a prefix would match every paper; a stop word is no prefix on either database.
+    assert await search(seeded, "diffusion models a") == alone
+    assert await search(seeded, "diffusion models THE") == alone
+
+
+async def test_the_stop_words_are_postgresql_s_own(seeded: AsyncEngine) -> None:
+    if seeded.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's english dictionary")
+    async with seeded.connect() as connection:
+        kept = await connection.execute(
+            text(
+                "SELECT w FROM unnest(CAST(:words AS text[])) AS w"
+                " WHERE ts_lexize('english_stem', w) <> '{}'"
+            ),
+            {"words": sorted(STOP_WORDS)},
+        )
+        assert kept.scalars().all() == []
+        # Words close to stop words are not stop words there, nor here.
+        for word in ("theory", "ai", "isn", "doe"):
+            lexemes = await connection.execute(
+                text("SELECT ts_lexize('english_stem', :w)"), {"w": word}
+            )
+            assert lexemes.scalar_one() != []
+            assert word not in STOP_WORDS
 
 
 async def test_ranks_are_deterministic_floats(seeded: AsyncEngine) -> None:
