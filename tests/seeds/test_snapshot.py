@@ -19,8 +19,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from db.engine import create_engine, create_session_factory
 from resolvers import metrics
 from seeds.jsonrecords import UnreadableFileError
+from seeds.openalex import work_from_openalex
 from seeds.openalex_fixture import works as generated_works
 from seeds.openalex_snapshot import RecordCountError, SnapshotError, import_snapshot
+from seeds.openalex_snapshot.merged_ids import MergedIds
 from tests.api.conftest import open_client
 from tests.conftest import PostgresServer
 from tests.seeds.snapshot_folder import SnapshotFolder, corrupt
@@ -376,3 +378,32 @@ TABLE_ROWS = {
 async def table_rows(engine: AsyncEngine) -> dict[str, list[tuple[Any, ...]]]:
     """What an import wrote, without surrogate ids and timestamps, each table sorted."""
     return {name: sorted(await rows(engine, sql), key=repr) for name, sql in TABLE_ROWS.items()}
+
+
+def test_a_chain_of_merges_ends_at_its_last_target_and_a_byline_names_each_author_once() -> None:
+    merged = MergedIds()
+    merged.add("authors", [("A1", "A2"), ("A3", "A4")])
+    merged.add("authors", [("A2", "A3"), ("A9", "A8"), ("A8", "A9")])  # later files; a loop
+    assert [merged.resolved("authors", a) for a in ("A1", "A2", "A4", "A5")] == [
+        "A4",
+        "A4",
+        "A4",
+        "A5",
+    ]
+    assert merged.resolved("authors", "A9") in {"A8", "A9"}
+    work = work_from_openalex(
+        openalex_work(
+            "W1",
+            "Notes",
+            1843,
+            authorships=[
+                authorship("Ada Lovelace", "A1"),
+                authorship("Charles Babbage", "A7"),
+                authorship("A. Lovelace", "A4"),
+            ],
+        )
+    )
+    assert [(ref.openalex_id, ref.name) for ref in merged.work(work).authors] == [
+        ("A4", "Ada Lovelace"),
+        ("A7", "Charles Babbage"),
+    ]
