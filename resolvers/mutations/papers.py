@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.models import utc_now
 from db.names import title_key
-from db.reads import PAPER_KEYS, changing_keys, changing_papers
+from db.reads import PAPER_KEYS, RESEARCHER_KEYS, changing_keys, changing_papers
 from db.tables import AnyRow, paper
 from db.writes import papers as paper_writes
 from db.writes.indicators import refresh_indicators
@@ -114,6 +114,7 @@ async def create_paper(context: Context, new: NewPaper) -> Written[AnyRow]:
         await refresh_indicators(connection, [researcher_id for researcher_id, _ in placed])
         await changing_papers(connection, [paper_id])
         changing_keys(PAPER_KEYS)
+        changing_keys(RESEARCHER_KEYS)  # the byline may have made researchers
         return paper_id
 
     return await fresh_paper(context, await write(context, work))

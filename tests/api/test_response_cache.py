@@ -449,3 +449,20 @@ async def test_a_read_held_past_a_write_does_not_leave_its_old_answer_behind(
     outcome, now = await read(client, PROFILE, id=ada["id"])
     assert (outcome, now["node"]["name"]) == ("miss", "Ada King")
     assert await metric(client, "refused") == 1.0
+
+
+async def test_a_look_up_that_found_nothing_finds_the_row_a_write_then_makes(
+    client: GraphQLClient,
+) -> None:
+    by_slug = 'query Slug { researcher(slug: "new-person") { name } }'
+    by_doi = 'query Doi { paper(doi: "10.1000/new") { title } }'
+    assert await read(client, by_slug) == ("miss", {"researcher": None})
+    assert await read(client, by_slug) == ("hit", {"researcher": None})
+    assert await read(client, by_doi) == ("miss", {"paper": None})
+    await write(
+        client,
+        CREATE_PAPER,
+        input={"title": "New", "doi": "10.1000/new", "authors": [{"name": "New Person"}]},
+    )
+    assert await read(client, by_slug) == ("miss", {"researcher": {"name": "New Person"}})
+    assert await read(client, by_doi) == ("miss", {"paper": {"title": "New"}})
