@@ -76,8 +76,11 @@ def create_app(
         # GraphQL runs on a loop of its own (api.execution) with engines of its own;
         # mutations write through one more (db/engine.py says why).
         execution = ExecutionThread("graphql", full_collections_when_idle=tune_collector)
+        # Only read snapshots (and token look-ups through them) use it: no ping per checkout.
         graphql_engine = create_engine(
-            settings.database_url, statement_timeout_ms=settings.statement_timeout_ms
+            settings.database_url,
+            statement_timeout_ms=settings.statement_timeout_ms,
+            pre_ping=False,
         )
         write_engine = create_write_engine(
             settings.database_url, statement_timeout_ms=settings.statement_timeout_ms

@@ -37,7 +37,12 @@ def protection_extensions(
         max_tokens=settings.max_tokens,
         max_cost=settings.max_cost,
     )
-    planner = Planner(limits, maxsize=settings.planned_documents_max, fast_path=settings.fast_path)
+    planner = Planner(
+        limits,
+        maxsize=settings.planned_documents_max,
+        fast_path=settings.fast_path,
+        compiled_reads=settings.compiled_reads,
+    )
     return [lambda: OperationPlans(planner=planner, bounds=bounds)]
 
 

@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     fast_path: bool = Field(
         default=True, description="Answer reads with the lean executor (schema.fast) when it can"
     )
+    compiled_reads: bool = Field(
+        default=True,
+        description="Answer reads it covers with compiled row-shaping plans (schema.compiled)",
+    )
     list_bounds_refresh_s: float = Field(
         default=300.0, gt=0, description="Seconds between readings of the longest lists"
     )

@@ -58,8 +58,10 @@ async def require_write_scope(context: Context) -> None:
             "Writes need an 'Authorization: Bearer <token>' header; "
             "create a token with `scholargraph token create NAME --scope write`."
         )
-    async with context.engine.connect() as connection:
-        token = await tokens.token_by_hash(connection, hash_secret(secret))
+    hashed = hash_secret(secret)
+    # Through the request's snapshot, whose first read survives a connection the server
+    # closed (the read engine does not ping what it checks out).
+    token = await context.read(lambda connection: tokens.token_by_hash(connection, hashed))
     if token is None or token.revoked_at is not None:
         raise UnauthenticatedError("The bearer token is unknown or revoked.")
     if WRITE_SCOPE not in token.scopes.split():

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select
@@ -18,6 +19,7 @@ from strawberry.dataloader import DataLoader
 
 from db.engine import ReadSnapshot
 from db.queries import coauthors, institutions, metrics, papers, researchers
+from db.queries.batches import id_in, id_values
 from db.queries.pages import Ordering, Page, PageRequest, cut_page, partitioned_page_statement
 from db.queries.papers import PaperFilter
 from db.reads import (
@@ -228,16 +230,23 @@ class Loaders:
         pages: dict[tuple[int, S], Page] = {}
 
         async def read(connection: AsyncConnection) -> None:
+            dialect = connection.dialect.name
             for spec, parents in by_spec.items():
-                statement, parent_column, ordering = select_for(spec, parents)
                 request = spec.request
-                paged = partitioned_page_statement(
-                    statement.where(parent_column.in_(parents)),
-                    ordering,
-                    request,
-                    parent=parent_column,
-                )
-                rows = (await connection.execute(paged)).all()
+                if request.after is None and select_for in FIRST_PAGES:
+                    # A first page: the statement is made once per list and dialect.
+                    paged, ordering = _first_page(select_for, spec, dialect)
+                    bound = {"parents": id_values(dialect, parents)}
+                    rows = (await connection.execute(paged, bound)).all()
+                else:
+                    statement, parent_column, ordering = select_for(spec, parents)
+                    paged = partitioned_page_statement(
+                        statement.where(parent_column.in_(parents)),
+                        ordering,
+                        request,
+                        parent=parent_column,
+                    )
+                    rows = (await connection.execute(paged)).all()
                 grouped = _grouped(((row.page_parent, row) for row in rows), parents)
                 for parent, parent_rows in zip(parents, grouped, strict=True):
                     pages[parent, spec] = cut_page(parent_rows, ordering, request)
@@ -248,32 +257,12 @@ class Loaders:
     async def load_paper_page_by_researcher_id(
         self, keys: list[tuple[int, PaperListSpec]]
     ) -> list[Page]:
-        note_lists(RESEARCHER_PAPERS, (parent for parent, _ in keys))
-
-        def select_for(spec: PaperListSpec, _parents: list[int]) -> Any:
-            statement, parent = papers.papers_of_researchers_select(spec.filter)
-            return (
-                statement,
-                parent,
-                papers.paper_ordering(spec.order_field, descending=spec.descending),
-            )
-
-        return await self._pages(keys, select_for)
+        return await self._pages(keys, _papers_of_researchers)
 
     async def load_paper_page_by_institution_id(
         self, keys: list[tuple[int, PaperListSpec]]
     ) -> list[Page]:
-        note_lists(INSTITUTION_PAPERS, (parent for parent, _ in keys))
-
-        def select_for(spec: PaperListSpec, _parents: list[int]) -> Any:
-            statement, parent = papers.papers_of_institutions_select(spec.filter)
-            return (
-                statement,
-                parent,
-                papers.paper_ordering(spec.order_field, descending=spec.descending),
-            )
-
-        return await self._pages(keys, select_for)
+        return await self._pages(keys, _papers_of_institutions)
 
     async def load_coauthor_page_by_researcher_id(
         self, keys: list[tuple[int, ListSpec]]
@@ -284,13 +273,7 @@ class Loaders:
     async def load_researcher_page_by_institution_id(
         self, keys: list[tuple[int, ListSpec]]
     ) -> list[Page]:
-        note_lists(INSTITUTION_RESEARCHERS, (parent for parent, _ in keys))
-
-        def select_for(_spec: ListSpec, _parents: list[int]) -> Any:
-            statement, parent = researchers.researchers_of_institutions_select()
-            return statement, parent, researchers.NAME_ORDERING
-
-        return await self._pages(keys, select_for)
+        return await self._pages(keys, _researchers_of_institutions)
 
     # Counts of whole lists, for totalCount.
 
@@ -336,3 +319,43 @@ class Loaders:
         note_lists(INSTITUTION_RESEARCHERS, ids)
         counts = await self._read(lambda c: researchers.count_researchers_by_institution(c, ids))
         return [counts.get(i, 0) for i in ids]
+
+
+# The lists that page by parent, each a statement with the parent column to cut it by.
+
+
+def _papers_of_researchers(spec: PaperListSpec, _parents: list[int]) -> Any:
+    statement, parent = papers.papers_of_researchers_select(spec.filter)
+    return statement, parent, papers.paper_ordering(spec.order_field, descending=spec.descending)
+
+
+def _papers_of_institutions(spec: PaperListSpec, _parents: list[int]) -> Any:
+    statement, parent = papers.papers_of_institutions_select(spec.filter)
+    return statement, parent, papers.paper_ordering(spec.order_field, descending=spec.descending)
+
+
+def _researchers_of_institutions(_spec: ListSpec, _parents: list[int]) -> Any:
+    statement, parent = researchers.researchers_of_institutions_select()
+    return statement, parent, researchers.NAME_ORDERING
+
+
+# Lists whose statement does not depend on the parents: their first pages are made once.
+FIRST_PAGES = frozenset(
+    {_papers_of_researchers, _papers_of_institutions, _researchers_of_institutions}
+)
+
+
+@lru_cache(maxsize=256)
+def _first_page(
+    select_for: Callable[[Any, list[int]], tuple[Select[Any], ColumnElement[Any], Ordering]],
+    spec: ListSpec,
+    dialect: str,
+) -> tuple[Select[Any], Ordering]:
+    statement, parent_column, ordering = select_for(spec, [])
+    paged = partitioned_page_statement(
+        statement.where(id_in(parent_column, dialect, "parents")),
+        ordering,
+        spec.request,
+        parent=parent_column,
+    )
+    return paged, ordering

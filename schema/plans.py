@@ -35,6 +35,7 @@ from resolvers.bounds import ListBounds
 from resolvers.errors import InvalidArgumentError
 from schema.admission import CostBudget
 from schema.analysis import CostCounter, DocumentShape, fragments_of, operation_named
+from schema.compiled import CompiledPlans
 from schema.fast import FastExecutor, runs_fast
 
 
@@ -57,15 +58,25 @@ class DocumentPlan:
     fragments: dict[str, Any] = field(default_factory=dict)
     # Per operation (by id): may the fast path try it (schema.fast.runs_fast)?
     runs_fast: dict[int, bool] = field(default_factory=dict)
+    # Its operations compiled into row-shaping steps (schema.compiled), made when first run.
+    compiled: CompiledPlans | None = None
 
 
 class Planner:
     """Plans documents for one schema and set of limits, keeping the latest `maxsize`."""
 
-    def __init__(self, limits: Limits, *, maxsize: int = 256, fast_path: bool = True) -> None:
+    def __init__(
+        self,
+        limits: Limits,
+        *,
+        maxsize: int = 256,
+        fast_path: bool = True,
+        compiled_reads: bool = True,
+    ) -> None:
         self.limits = limits
         self.maxsize = maxsize
         self.fast_path = fast_path
+        self.compiled_reads = compiled_reads and fast_path
         self._plans: OrderedDict[str, DocumentPlan] = OrderedDict()
         self._fast: FastExecutor | None = None
         # Cost executing at once in this process (schema.admission).
@@ -200,11 +211,41 @@ class OperationPlans(SchemaExtension):
             return
         if not plan.runs_fast.setdefault(id(operation), runs_fast(document, operation)):
             return
+        raw_variables = context.variables or {}
+        if self.planner.compiled_reads:
+            data = await self._run_compiled(plan, document, operation, raw_variables)
+            if data is not None:
+                context.result = ExecutionResult(data=data, errors=None)
+                return
         try:
-            data = await fast.execute(document, operation, context.variables or {}, context.context)
+            data = await fast.execute(document, operation, raw_variables, context.context)
         except Exception:
             return
         context.result = ExecutionResult(data=data, errors=None)
+
+    async def _run_compiled(
+        self,
+        plan: DocumentPlan,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        raw_variables: dict[str, Any],
+    ) -> dict[str, Any] | None:
+        """The data from the compiled operation; None when the fast path must answer."""
+        context = self.execution_context
+        variables = get_variable_values(
+            context.schema._schema, operation.variable_definitions or (), raw_variables
+        )
+        if isinstance(variables, list):
+            return None
+        if plan.compiled is None or plan.compiled.schema is not context.schema:
+            plan.compiled = CompiledPlans(context.schema, document)
+        compiled = plan.compiled.for_operation(operation, variables)
+        if compiled is None:
+            return None
+        try:
+            return await compiled.run(context.context, variables)
+        except Exception:
+            return None
 
     def _check_cost(self) -> None:
         context = self.execution_context

@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.queries.batches import id_in, prepared, rows_for_ids
 from db.queries.pages import Ordering, parse_date, parse_float, parse_int, parse_str
 from db.tables import (
     AnyRow,
@@ -152,8 +153,13 @@ async def count_papers_by_parent(
     return dict((await connection.execute(counted)).all())
 
 
+@prepared
+def _papers_by_ids(dialect: str) -> Select[Any]:
+    return select(paper).where(id_in(paper.c.id, dialect))
+
+
 async def papers_by_ids(connection: AsyncConnection, ids: Sequence[int]) -> list[AnyRow]:
-    return list((await connection.execute(select(paper).where(paper.c.id.in_(ids)))).all())
+    return await rows_for_ids(connection, _papers_by_ids, ids)
 
 
 async def paper_by_arxiv_id(connection: AsyncConnection, arxiv_id: str) -> AnyRow | None:
@@ -166,13 +172,9 @@ async def paper_by_doi(connection: AsyncConnection, doi: str) -> AnyRow | None:
     return (await connection.execute(statement)).first()
 
 
-async def authorships_of_papers(connection: AsyncConnection, ids: Sequence[int]) -> list[AnyRow]:
-    """Bylines in order (known places first), each row with its researcher's columns.
-
-    The researcher comes in the same row: a byline is always shown with who is
-    behind each name, and a second lookup per author would cost more than the join.
-    """
-    statement = (
+@prepared
+def _authorships_of_papers(dialect: str) -> Select[Any]:
+    return (
         select(
             authorship.c.paper_id,
             authorship.c.position,
@@ -180,7 +182,7 @@ async def authorships_of_papers(connection: AsyncConnection, ids: Sequence[int])
             researcher,
         )
         .join(researcher, researcher.c.id == authorship.c.researcher_id)
-        .where(authorship.c.paper_id.in_(ids))
+        .where(id_in(authorship.c.paper_id, dialect))
         .order_by(
             authorship.c.paper_id,
             authorship.c.position.is_(None),
@@ -188,7 +190,15 @@ async def authorships_of_papers(connection: AsyncConnection, ids: Sequence[int])
             authorship.c.id,
         )
     )
-    return list((await connection.execute(statement)).all())
+
+
+async def authorships_of_papers(connection: AsyncConnection, ids: Sequence[int]) -> list[AnyRow]:
+    """Bylines in order (known places first), each row with its researcher's columns.
+
+    The researcher comes in the same row: a byline is always shown with who is
+    behind each name, and a second lookup per author would cost more than the join.
+    """
+    return await rows_for_ids(connection, _authorships_of_papers, ids)
 
 
 async def category_codes_of_papers(

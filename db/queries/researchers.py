@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Subquery, case, func, or_, select, union
+from sqlalchemy import ColumnElement, Select, Subquery, bindparam, case, func, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.names import name_key
+from db.queries.batches import id_in, prepared, rows_for_ids
 from db.queries.pages import Ordering, parse_int, parse_str
 from db.tables import (
     AnyRow,
@@ -110,15 +112,26 @@ async def count_researchers(connection: AsyncConnection, *, query: str | None) -
     return (await connection.execute(statement)).scalar_one()
 
 
+@prepared
+def _researchers_by_ids(dialect: str) -> Select[Any]:
+    return select(researcher).where(id_in(researcher.c.id, dialect))
+
+
 async def researchers_by_ids(connection: AsyncConnection, ids: Sequence[int]) -> list[AnyRow]:
-    statement = select(researcher).where(researcher.c.id.in_(ids))
-    return list((await connection.execute(statement)).all())
+    return await rows_for_ids(connection, _researchers_by_ids, ids)
+
+
+@cache
+def _researcher_by(column: str) -> Select[Any]:
+    return select(researcher).where(researcher.c[column] == bindparam("value"))
 
 
 async def researcher_by(connection: AsyncConnection, column: str, value: str) -> AnyRow | None:
     """The researcher whose unique `column` (slug, orcid, ...) has this value."""
-    statement = select(researcher).where(researcher.c[column] == value)
-    return (await connection.execute(statement)).first()
+    found: AnyRow | None = (
+        await connection.execute(_researcher_by(column), {"value": value})
+    ).first()
+    return found
 
 
 async def aliases_of_researchers(
@@ -192,5 +205,11 @@ async def indicators_of_researchers(
     connection: AsyncConnection, ids: Sequence[int]
 ) -> list[AnyRow]:
     """The kept leaderboard figures (paper_count, citation_count, h_index) of researchers."""
-    statement = select(researcher_indicators).where(researcher_indicators.c.researcher_id.in_(ids))
-    return list((await connection.execute(statement)).all())
+    return await rows_for_ids(connection, _indicators_of_researchers, ids)
+
+
+@prepared
+def _indicators_of_researchers(dialect: str) -> Select[Any]:
+    return select(researcher_indicators).where(
+        id_in(researcher_indicators.c.researcher_id, dialect)
+    )

@@ -1,7 +1,9 @@
-"""The fast path (schema.fast) answers byte for byte what the reference executor answers.
+"""The fast paths answer byte for byte what the reference executor answers.
 
-Two apps over the same database, one with the fast path and one without, are
-asked the same requests over HTTP: the README's first query, the benchmark's
+There are two: compiled reads (schema.compiled), tried first, and the lean
+executor (schema.fast) behind them. Two apps over the same database, one with
+a fast path (compiled reads on, or off so that the lean executor answers) and
+one with neither, are asked the same requests over HTTP: the README's first query, the benchmark's
 pages, the typed clients' operations, hand-written cases for every part of the
 language the fast path handles (fragments, inline fragments on Node, aliases,
 @skip/@include with variables and their defaults, __typename, nulls, errors in
@@ -28,6 +30,7 @@ from hypothesis_graphql import queries
 from api.app import create_app
 from api.settings import Settings
 from schema.fast import FastExecutor
+from schema.plans import OperationPlans
 from tests.api import test_fuzz as fuzz
 from tests.api.test_fuzz import known_values
 from tests.benchmarks.pages import SCHOLARGRAPH_LEADERBOARD, SCHOLARGRAPH_PROFILE
@@ -140,15 +143,21 @@ class Answers:
 
 
 @contextmanager
-def two_apps(url: str) -> Iterator[Answers]:
+def two_apps(url: str, mode: str = "compiled") -> Iterator[Answers]:
+    """A fast app (`mode` compiled: compiled reads first; lean: the lean executor alone)
+    beside the reference."""
     with asyncio.Runner() as runner:
         stack = AsyncExitStack()
         clients = []
         try:
             for fast in (True, False):
-                app = create_app(
-                    Settings(database_url=url, rate_limit_enabled=False, fast_path=fast)
+                settings = Settings(
+                    database_url=url,
+                    rate_limit_enabled=False,
+                    fast_path=fast,
+                    compiled_reads=fast and mode == "compiled",
                 )
+                app = create_app(settings)
                 runner.run(stack.enter_async_context(app.router.lifespan_context(app)))
                 client = httpx.AsyncClient(
                     transport=httpx.ASGITransport(app=app), base_url="http://test"
@@ -160,9 +169,25 @@ def two_apps(url: str) -> Iterator[Answers]:
 
 
 @pytest.fixture
-def answered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Operations the fast path answered, by operation text."""
+def compiled(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Operations compiled reads answered, by operation text."""
     seen: list[str] = []
+    original = OperationPlans._run_compiled
+
+    async def spy(self: OperationPlans, plan: Any, document: Any, *args: Any) -> Any:
+        data = await original(self, plan, document, *args)
+        if data is not None:
+            seen.append(print_ast(document))
+        return data
+
+    monkeypatch.setattr(OperationPlans, "_run_compiled", spy)
+    return seen
+
+
+@pytest.fixture
+def answered(monkeypatch: pytest.MonkeyPatch, compiled: list[str]) -> list[str]:
+    """Operations a fast path (compiled or lean) answered, by operation text."""
+    seen = compiled  # one list: either path answering counts
     original = FastExecutor.execute
 
     async def spy(self: FastExecutor, document: Any, *args: Any) -> Any:
@@ -187,8 +212,14 @@ def client_operations() -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
-def test_every_case_is_answered_alike(seeded_url: str, answered: list[str]) -> None:
-    with two_apps(seeded_url) as apps:
+MODES = pytest.mark.parametrize("mode", ["compiled", "lean"])
+# What compiled reads must answer themselves: the pages clients ask for most.
+MUST_COMPILE = [README_FIRST_QUERY, SCHOLARGRAPH_PROFILE, SCHOLARGRAPH_LEADERBOARD]
+
+
+@MODES
+def test_every_case_is_answered_alike(seeded_url: str, answered: list[str], mode: str) -> None:
+    with two_apps(seeded_url, mode) as apps:
         cases = [*CASES, *((doc, var, True) for doc, var in client_operations())]
         for document, variables, fast_answers in cases:
             fast, reference = apps.both(document, variables)
@@ -200,9 +231,22 @@ def test_every_case_is_answered_alike(seeded_url: str, answered: list[str]) -> N
             assert (printed in answered) is fast_answers, document
 
 
-def test_generated_queries_are_answered_alike(seeded_url: str, answered: list[str]) -> None:
+def test_compiled_reads_answer_the_common_pages(seeded_url: str, compiled: list[str]) -> None:
+    with two_apps(seeded_url, "compiled") as apps:
+        cases = [*((doc, {"slug": "david-bau"}) for doc in MUST_COMPILE)]
+        cases += client_operations()
+        for document, variables in cases:
+            fast, reference = apps.both(document, variables)
+            assert fast.content == reference.content
+            assert print_ast(graphql.parse(document)) in compiled, document
+
+
+@MODES
+def test_generated_queries_are_answered_alike(
+    seeded_url: str, answered: list[str], mode: str
+) -> None:
     clean: list[str] = []
-    with two_apps(seeded_url) as apps:
+    with two_apps(seeded_url, mode) as apps:
         # Arguments from the data (real IDs, cursors, slugs) as well as random ones, so that
         # many generated queries hold no error and the fast path answers them itself.
         known = known_values(fuzz.Client(apps.runner, apps.reference))
