@@ -257,11 +257,13 @@ class Loaders:
     async def load_paper_page_by_researcher_id(
         self, keys: list[tuple[int, PaperListSpec]]
     ) -> list[Page]:
+        note_lists(RESEARCHER_PAPERS, (parent for parent, _ in keys))
         return await self._pages(keys, _papers_of_researchers)
 
     async def load_paper_page_by_institution_id(
         self, keys: list[tuple[int, PaperListSpec]]
     ) -> list[Page]:
+        note_lists(INSTITUTION_PAPERS, (parent for parent, _ in keys))
         return await self._pages(keys, _papers_of_institutions)
 
     async def load_coauthor_page_by_researcher_id(
@@ -273,6 +275,7 @@ class Loaders:
     async def load_researcher_page_by_institution_id(
         self, keys: list[tuple[int, ListSpec]]
     ) -> list[Page]:
+        note_lists(INSTITUTION_RESEARCHERS, (parent for parent, _ in keys))
         return await self._pages(keys, _researchers_of_institutions)
 
     # Counts of whole lists, for totalCount.
