@@ -339,16 +339,7 @@ class _Batch:
         for row in by_id:
             known[row.id] = person = _person_of(row)
             self._add_person(person, [])
-        unresolved = {
-            cached_name_key(ref.name)
-            for ref in refs
-            if not any(
-                (holder := self.person_by_id.get((kind, value))) is not None
-                and not _person_conflicts(holder, ref)
-                for kind in PERSON_IDS
-                if (value := getattr(ref, kind))
-            )
-        }
+        unresolved = {cached_name_key(ref.name) for ref in refs if self._by_id(ref) is None}
         by_name, aliases = await bulk.researchers_matching(
             self.connection,
             openalex_ids=(),
@@ -558,9 +549,12 @@ class _Batch:
             paper = self.paper_by_id.get((kind, value)) if value else None
             if paper is not None and not _paper_conflicts(paper, work):
                 return paper
+        titled = self.paper_by_title.get(prepared.title_key)
+        if not titled:
+            return None
         candidates = [
             paper
-            for paper in self.paper_by_title.get(prepared.title_key, ())
+            for paper in titled
             if _near_year(paper.get("year"), work.year) and not _paper_conflicts(paper, work)
         ]
         # The same year first, then the oldest paper.
@@ -628,13 +622,24 @@ class _Batch:
                 changed = True
         return changed
 
-    def _person(self, ref: AuthorRef) -> tuple[_Person, bool]:
-        """The researcher the reference names, and whether it gained ids from it."""
+    def _by_id(self, ref: AuthorRef) -> _Person | None:
+        """The researcher holding one of the reference's ids, and no other id of its kinds."""
+        if ref.openalex_id:  # the common case first, without a loop
+            person = self.person_by_id.get(("openalex_id", ref.openalex_id))
+            if person is not None and not _person_conflicts(person, ref):
+                return person
         for kind in PERSON_IDS:
             value = getattr(ref, kind)
             person = self.person_by_id.get((kind, value)) if value else None
             if person is not None and not _person_conflicts(person, ref):
-                return person, self._adopt(person, ref)
+                return person
+        return None
+
+    def _person(self, ref: AuthorRef) -> tuple[_Person, bool]:
+        """The researcher the reference names, and whether it gained ids from it."""
+        person = self._by_id(ref)
+        if person is not None:
+            return person, self._adopt(person, ref)
         key = cached_name_key(ref.name)[:NAME_MAX_LENGTH]
         for person in self.person_by_name.get(key, ()) if key else ():
             if not _person_conflicts(person, ref):
@@ -646,6 +651,15 @@ class _Batch:
 
     def _adopt(self, person: _Person, ref: AuthorRef) -> bool:
         """The reference's ids the person lacks (and no one else holds) become theirs."""
+        if (
+            (ref.openalex_id is None or ref.openalex_id == person.openalex_id)
+            and (ref.orcid is None or ref.orcid == person.orcid)
+            and (
+                ref.semantic_scholar_id is None
+                or ref.semantic_scholar_id == person.semantic_scholar_id
+            )
+        ):
+            return False  # nothing the person lacks (the common case)
         adopted = False
         for kind in PERSON_IDS:
             value = getattr(ref, kind)

@@ -21,6 +21,8 @@ from seeds.records import AuthorRef
 
 def split_byline(authors: Sequence[AuthorRef]) -> tuple[list[AuthorRef], list[AuthorRef]]:
     """(authors with an id, each once; id-less names that repeat no one on the byline)."""
+    if all(author.has_id for author in authors):
+        return list(authors), []
     identified: list[AuthorRef] = []
     unlinked: list[AuthorRef] = []
     printed: list[tuple[str, ...]] = []
