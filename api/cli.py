@@ -412,8 +412,13 @@ def _import_snapshot(folder: Path, *, strict: bool) -> None:
         if len(problems) > _PROBLEMS_SHOWN:
             errors.print(f"... and {len(problems) - _PROBLEMS_SHOWN:,} more", highlight=False)
         if not isinstance(error, SnapshotError) or isinstance(error, RecordCountError):
+            fix = (
+                "without --strict or once the record is fixed"
+                if isinstance(error, StrictImportError)
+                else "once the file is whole"
+            )
             errors.print(
-                "the parts before it are imported and recorded; once the file is whole, run the"
+                f"the parts before it are imported and recorded; {fix}, run the"
                 " same command again: it skips them and starts this part over",
                 highlight=False,
                 soft_wrap=True,
