@@ -112,6 +112,8 @@ def create_app(
                     await execution.run(graphql_engine.dispose())
         finally:
             await engine.dispose()
+            if limiter is not None:
+                await limiter.aclose()
             if shared is not None:
                 await shared.aclose()
             metrics.close()

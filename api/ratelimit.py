@@ -15,9 +15,10 @@ The windows are sliding-window counters of the `limits` library: two
 counters a caller, so memory stays flat however many requests it makes.
 They are kept in the store that SCHOLARGRAPH_RATE_LIMIT_STORAGE names:
 `memory://` (this process) by default, or a store that server processes
-share, such as `redis://host:6379`. Left at memory:// while
-SCHOLARGRAPH_REDIS_URL is set, the counts go to that Redis, under its key
-prefix (`share`), through redis-py's client: workers and hosts count together.
+share, such as `redis://host:6379` (through redis-py, with api.redis_state's
+short timeouts).
+Left at memory:// while SCHOLARGRAPH_REDIS_URL is set, the counts go to that
+Redis, under its key prefix (`share`): workers and hosts count together.
 Anything implementing limits' async `Storage` with sliding-window support
 will do. When a shared store fails (down, slow, unreachable), requests are
 counted in this process's memory until it answers again (api.redis_outage:
@@ -62,24 +63,24 @@ RATE_LIMIT_HEADERS = [
 TOKEN_MEMORY_S = 60.0
 TOKENS_REMEMBERED = 10_000
 MEMORY = "memory://"
+REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://")
 
 
 def create_storage(uri: str) -> Storage:
-    """The limits store that a URI such as memory:// or redis://host names, in its async form."""
-    storage = storage_from_string(
-        uri if uri.startswith("async+") else f"async+{uri}", wrap_exceptions=True
-    )
+    """The limits store that a URI such as memory:// or memcached://host names, async."""
+    uri = uri if uri.startswith("async+") else f"async+{uri}"
+    storage = storage_from_string(uri, wrap_exceptions=True)
     assert isinstance(storage, Storage)
     return storage
 
 
-def shared_storage(shared: SharedState) -> Storage:
-    """Counts in the shared Redis, through its client's connections (and short timeouts)."""
+def redis_storage(redis: SharedState, key_prefix: str) -> Storage:
+    """Counts in this Redis, through its client's connections (and short timeouts)."""
     return RedisStorage(
-        f"async+{shared.url}",
+        f"async+{redis.url}",
         implementation="redispy",  # redis-py, a dependency already; limits' default is coredis
-        key_prefix=shared.key("ratelimit"),
-        connection_pool=shared.client.connection_pool,  # type: ignore[arg-type]  # options typed as scalars
+        key_prefix=key_prefix,
+        connection_pool=redis.client.connection_pool,  # type: ignore[arg-type]  # typed as scalars
         wrap_exceptions=True,
     )
 
@@ -123,6 +124,7 @@ class RateLimiter:
         storage: Storage,
         shares_redis: bool = False,
         metrics: Metrics | None = None,
+        owned: SharedState | None = None,
     ) -> None:
         self.per_address: RateLimitItem = parse(per_address)
         self.per_token: RateLimitItem = parse(per_token)
@@ -130,18 +132,25 @@ class RateLimiter:
         self.use(storage)
         self.shares_redis = shares_redis
         self.outage = RedisOutage("rate_limit", metrics)
+        self.owned = owned  # the Redis client of SCHOLARGRAPH_RATE_LIMIT_STORAGE, to close
 
     @classmethod
     def from_settings(
         cls, settings: Settings, storage: Storage | None = None, metrics: Metrics | None = None
     ) -> RateLimiter:
         """`shares_redis`: counts move to SCHOLARGRAPH_REDIS_URL's Redis once `share`d."""
+        uri = settings.rate_limit_storage.removeprefix("async+")
+        owned = None
+        if storage is None and uri.startswith(REDIS_SCHEMES):
+            owned = SharedState(uri.replace("redis+unix://", "unix://"), prefix="")
+            storage = redis_storage(owned, key_prefix=RedisStorage.PREFIX)
         return cls(
             per_address=settings.rate_limit_per_address,
             per_token=settings.rate_limit_per_token,
-            storage=storage or create_storage(settings.rate_limit_storage),
-            shares_redis=storage is None and settings.rate_limit_storage == MEMORY,
+            storage=storage or create_storage(uri),
+            shares_redis=storage is None and uri == MEMORY,
             metrics=metrics,
+            owned=owned,
         )
 
     def use(self, storage: Storage) -> None:
@@ -151,8 +160,12 @@ class RateLimiter:
 
     def share(self, shared: SharedState) -> None:
         """Count in this Redis from now on, unless another store was configured."""
-        if self.shares_redis and shared is not None:
-            self.use(shared_storage(shared))
+        if self.shares_redis:
+            self.use(redis_storage(shared, key_prefix=shared.key("ratelimit")))
+
+    async def aclose(self) -> None:
+        if self.owned is not None:
+            await self.owned.aclose()
 
     async def count(self, *, address: str, token_hash: str | None) -> Verdict:
         """Count one request of this caller; `token_hash` only for a token known to be valid."""

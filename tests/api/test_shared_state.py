@@ -14,18 +14,21 @@ import hashlib
 import json
 import logging
 import socket
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
+import redis
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 
 from api.app import create_app
 from api.settings import Settings
-from tests.conftest import RedisTarget
+from tests.conftest import REDIS_URL, RedisTarget
+from tests.support import skip_or_fail
 
 QUERY = 'query Name { researcher(slug: "david-bau") { name } }'
 QUERY_HASH = hashlib.sha256(QUERY.encode()).hexdigest()
@@ -38,11 +41,13 @@ EXTENSIONS = json.dumps({"persistedQuery": {"version": 1, "sha256Hash": QUERY_HA
 
 
 @asynccontextmanager
-async def worker(database_url: str, **settings: Any) -> AsyncIterator[httpx.AsyncClient]:
+async def worker(
+    database_url: str, *, address: str = "192.0.2.1", **settings: Any
+) -> AsyncIterator[httpx.AsyncClient]:
     """One app (one worker) and a client of it, from one client address."""
     app = create_app(Settings(database_url=database_url, **settings))
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, client=("192.0.2.1", 40000))
+        transport = httpx.ASGITransport(app=app, client=(address, 40000))
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
             yield http
 
@@ -243,3 +248,28 @@ async def test_a_redis_that_hangs_costs_a_miss_not_an_error(
     assert answer(hung) == (200, NOT_FOUND)
     assert hung.headers["x-ratelimit-remaining"] == "2"  # this worker's own count: its first
     assert outages == {"persisted_queries": 1.0, "rate_limit": 1.0}
+
+
+async def test_a_redis_store_named_for_the_counts_alone_is_shared_too(seeded_url: str) -> None:
+    """SCHOLARGRAPH_RATE_LIMIT_STORAGE=redis://... without SCHOLARGRAPH_REDIS_URL (redis-py)."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        skip_or_fail(f"Redis at {REDIS_URL} is not reachable: {error}")
+    address = f"198.51.100.{uuid.uuid4().int % 250 + 1}"  # counts of this test's own
+    limits = {**LIMITS, "rate_limit_storage": REDIS_URL}
+    try:
+        async with (
+            worker(seeded_url, address=address, **limits) as first,
+            worker(seeded_url, address=address, **limits) as second,
+        ):
+            responses = [await register(first), await register(second), await register(first)]
+            refused = await register(second)
+    finally:
+        keys = list(client.scan_iter(match=f"LIMITS:*{address}*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
+    assert [r.headers["x-ratelimit-remaining"] for r in responses] == ["2", "1", "0"]
+    assert refused.status_code == 429
