@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from strawberry.dataloader import DataLoader
+from strawberry.dataloader import DataLoader, DefaultCache
 from strawberry.extensions import SchemaExtension
 
 from db.engine import ReadSnapshot
@@ -99,8 +99,13 @@ def drop_loaded(loaders: Loaders) -> None:
     """
     for value in vars(loaders).values():
         if isinstance(value, DataLoader):
-            value.clear_all()
             value.batch = None
+            cached = value.cache_map.cache_map if isinstance(value.cache_map, DefaultCache) else {}
+            # One entry at a time: freeing an entry (one parent's rows) is one stretch of C
+            # that holds the interpreter; freeing them all at once would be one long stretch.
+            while cached:
+                cached.popitem()
+            value.clear_all()
 
 
 class EndReads(SchemaExtension):

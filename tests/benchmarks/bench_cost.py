@@ -1,6 +1,7 @@
 """What the most expensive query the cost limit accepts costs the server, in time and memory.
 
     python -m tests.benchmarks.bench_cost [--limit 25000] [--database sqlite|postgresql]
+        [--copies 3] [--shape "metrics and h-cores"]
 
 The cost limit (SCHOLARGRAPH_MAX_COST) is only worth its name if every query
 under it is one the server can answer. For each of a few heavy shapes (wide
@@ -187,6 +188,9 @@ def main() -> None:
     parser.add_argument("--researchers", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--copies", type=int, default=1, help="the same query run at once")
+    parser.add_argument(
+        "--shape", action="append", choices=list(SHAPES), help="only these shapes (repeatable)"
+    )
     args = parser.parse_args()
     url = database_url(args.database, args.papers, args.researchers, args.seed)
     asyncio.run(prepare(url, args.papers, args.researchers, args.seed))
@@ -198,6 +202,8 @@ def main() -> None:
         f"{'/health max ms':>15}"
     )
     for name, shape in SHAPES.items():
+        if args.shape and name not in args.shape:
+            continue
         found = largest_within(shape, args.limit, bounds)
         if found is None:
             print(f"{name:24} {'-':>8}  (even the smallest size is over the limit)")
