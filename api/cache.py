@@ -215,11 +215,12 @@ LOOKUP = """
 local P = ARGV[1]
 local epoch = redis.call('GET', P .. 'epoch') or '0'
 local e = P .. 'e:' .. ARGV[2]
-local got
-if ARGV[3] == '1' then got = redis.call('HMGET', e, 't')
-else got = redis.call('HMGET', e, 't', 'b') end
-if got[1] then redis.call('ZADD', P .. 'lru', redis.call('INCR', P .. 'tick'), ARGV[2]) end
-return {epoch, got[1], got[2]}
+local tag = redis.call('HGET', e, 't')
+if not tag then return {epoch} end
+redis.call('ZADD', P .. 'lru', redis.call('INCR', P .. 'tick'), ARGV[2])
+-- The body only when wanted and the caller does not hold it already (ARGV[4], its tag).
+if ARGV[3] == '1' or tag == ARGV[4] then return {epoch, tag} end
+return {epoch, tag, redis.call('HGET', e, 'b')}
 """
 STORE = (
     _EVICT
@@ -272,6 +273,31 @@ return dropped
 )
 
 
+class BodyCopies:
+    """A worker's copies of bodies kept in Redis, least recently used out past `max_bytes`."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.copies: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
+
+    def get(self, key: str) -> tuple[str, bytes] | None:
+        held = self.copies.get(key)
+        if held is not None:
+            self.copies.move_to_end(key)
+        return held
+
+    def put(self, key: str, tag: str, body: bytes) -> None:
+        old = self.copies.pop(key, None)
+        if old is not None:
+            self.size -= len(old[1])
+        self.copies[key] = (tag, body)
+        self.size += len(body)
+        while self.size > self.max_bytes and self.copies:
+            _, (_, dropped) = self.copies.popitem(last=False)
+            self.size -= len(dropped)
+
+
 class RedisCache:
     """The cache in Redis, shared by every worker and host; each step is one Lua script."""
 
@@ -283,6 +309,9 @@ class RedisCache:
         self._lookup = self.redis.register_script(LOOKUP)
         self._store = self.redis.register_script(STORE)
         self._invalidate = self.redis.register_script(INVALIDATE)
+        # Bodies this worker has fetched, by key with their tag: Redis says which tag is
+        # current, and a body never changes under its tag (the tag is its hash).
+        self.bodies = BodyCopies(max_bytes)
         # Down: Redis failed; the cache is unused until a flush succeeds (see the docstring).
         self.down = False
         self.retry_at = 0.0
@@ -291,16 +320,25 @@ class RedisCache:
         if not await self._usable():
             return None, None
         started = time.monotonic()
+        held = self.bodies.get(key)
+        args = [self.prefix, key, "1" if tag_only else "0", held[0] if held else ""]
         try:
-            reply = await self._lookup(args=[self.prefix, key, "1" if tag_only else "0"])
+            reply = await self._lookup(args=args)
         except REDIS_ERRORS as error:
             self.lost_redis(error)
             return None, None
-        # Lua drops trailing nils: [epoch], [epoch, tag] or [epoch, tag, body].
+        # [epoch] (a miss), [epoch, tag], or [epoch, tag, body].
         ticket = Ticket(int(reply[0]), started)
-        if len(reply) < 2 or reply[1] is None:
+        if len(reply) < 2:
             return None, ticket
-        return Hit(reply[1].decode(), reply[2] if len(reply) > 2 else None), ticket
+        tag = reply[1].decode()
+        if tag_only:
+            return Hit(tag, None), ticket
+        if len(reply) > 2:
+            self.bodies.put(key, tag, reply[2])
+            return Hit(tag, reply[2]), ticket
+        assert held is not None
+        return Hit(tag, held[1]), ticket
 
     async def store(self, key: str, ticket: Ticket, body: bytes, tag: str, deps: set[str]) -> bool:
         if self.down or time.monotonic() - ticket.started > MAX_READ_S:
@@ -315,6 +353,7 @@ class RedisCache:
         if evicted < 0:
             self.metrics.refused.inc()
             return False
+        self.bodies.put(key, tag, body)
         self.metrics.stores.inc()
         self.metrics.evictions.inc(evicted)
         return True

@@ -419,7 +419,7 @@ async def test_no_read_that_began_after_a_write_answered_sees_older_data_on_eith
         if any((value or 0) < newest for value in seen):
             stale.append((seen, newest))
     assert stale == []
-    assert len(reads) > 100
+    assert len(reads) > 20, len(reads)
     assert hits > 0  # the cache was in play, not bypassed
 
 

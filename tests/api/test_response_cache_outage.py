@@ -48,6 +48,15 @@ class Proxy:
         self.server: asyncio.Server | None = None
         self.streams: set[asyncio.StreamWriter] = set()
         self.pipes: set[asyncio.Task[None]] = set()
+        self.flowing = asyncio.Event()
+        self.flowing.set()
+
+    def stall(self, stalled: bool = True) -> None:
+        """Hold every byte (connections stay open): a Redis that hangs."""
+        if stalled:
+            self.flowing.clear()
+        else:
+            self.flowing.set()
 
     async def start(self) -> None:
         self.server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
@@ -73,10 +82,10 @@ class Proxy:
             self.pipes.add(pipe)
             pipe.add_done_callback(self.pipes.discard)
 
-    @staticmethod
-    async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+    async def _pipe(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
         with contextlib.suppress(OSError):
             while data := await source.read(65536):
+                await self.flowing.wait()
                 sink.write(data)
                 await sink.drain()
         sink.close()
@@ -145,3 +154,24 @@ async def test_with_nothing_listening_reads_and_writes_go_on_uncached(database_u
         await write(client, UPDATE_RESEARCHER, input={"id": ada, "name": "Ada King"})
         seen.append(await name_seen(client, ada))
     assert seen == [("miss", "Ada Lovelace"), ("miss", "Ada Lovelace"), ("miss", "Ada King")]
+
+
+async def test_a_redis_that_hangs_costs_a_read_its_timeout_and_nothing_stale_after(
+    database_url: str, redis_target: RedisTarget, proxy: Proxy
+) -> None:
+    shared: dict[str, Any] = {"redis_url": proxy.url, "redis_prefix": redis_target.prefix}
+    async with serving(database_url, **shared) as client:
+        ada = (await write(client, CREATE_RESEARCHER, input={"name": "Ada Lovelace"}))[
+            "researcher"
+        ]["id"]
+        before = [await name_seen(client, ada), await name_seen(client, ada)]
+        proxy.stall()
+        during = [await name_seen(client, ada)]
+        await write(client, UPDATE_RESEARCHER, input={"id": ada, "name": "Ada King"})
+        during.append(await name_seen(client, ada))
+        proxy.stall(False)
+        await asyncio.sleep(1.2)
+        after = [await name_seen(client, ada), await name_seen(client, ada)]
+    assert before == [("miss", "Ada Lovelace"), ("hit", "Ada Lovelace")]
+    assert during == [("miss", "Ada Lovelace"), ("miss", "Ada King")]
+    assert after == [("miss", "Ada King"), ("hit", "Ada King")]
