@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
@@ -208,6 +209,11 @@ class GraphQLView(GraphQL[Context, None]):
         record = request_record()
         record.operation_name, record.operation_type = request_data.operation_name, "query"
         return True
+
+    def encode_json(self, data: object) -> bytes:
+        # Strawberry's compact json.dumps, five to ten times faster: on a page of papers it
+        # was a sixth of the request's CPU. Text is sent as UTF-8 rather than \u escapes.
+        return orjson.dumps(data)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:  # noqa: ARG002
         # Strawberry's page loads GraphiQL from a CDN; ours is served by this app.
