@@ -24,7 +24,7 @@ Matching never merges what the sources keep apart:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import Enum
@@ -32,7 +32,7 @@ from functools import lru_cache
 from typing import Any
 
 from slugify import slugify
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.models import NAME_MAX_LENGTH, TITLE_MAX_LENGTH
@@ -747,16 +747,11 @@ class _Batch:
         return touched
 
     async def _write_people(self) -> set[int]:
-        new = [person for person in self.people if person.new]
-        slugs = await bulk.free_slugs(
-            self.connection,
+        ids = await self._write_new_and_changed(
             researcher,
-            [make_slug(p.name) or "researcher" for p in new],
-            self.slug_hints.setdefault("researcher", {}),
-        )
-        rows = [
-            {
-                "slug": slug,
+            self.people,
+            lambda person: make_slug(person.name) or "researcher",
+            lambda person: {
                 "name": person.name,
                 "name_key": person.name_key,
                 "openalex_id": person.openalex_id,
@@ -765,43 +760,52 @@ class _Batch:
                 "homepage": person.homepage,
                 "created_at": self.now,
                 "updated_at": self.now,
-            }
-            for person, slug in zip(new, slugs, strict=True)
-        ]
-        ids = await bulk.insert_returning_ids(self.connection, researcher, rows)
-        for person, new_id in zip(new, ids, strict=True):
-            person.id = new_id
-        changed = [
-            {"id": p.id, **p.changed, "updated_at": self.now}
-            for p in self.people
-            if p.changed and not p.new
-        ]
-        await bulk.update_by_id(self.connection, researcher, changed)
+            },
+            {"updated_at": self.now},
+        )
         return set(ids)
 
     async def _write_places(self) -> None:
-        new = [place for place in self.places if place.new]
-        slugs = await bulk.free_slugs(
-            self.connection,
+        await self._write_new_and_changed(
             institution,
-            [p.slug for p in new],
-            self.slug_hints.setdefault("institution", {}),
-        )
-        rows = [
-            {
-                "slug": slug,
+            self.places,
+            lambda place: place.slug,
+            lambda place: {
                 "name": place.name,
                 "name_key": place.name_key,
                 "openalex_id": place.openalex_id,
                 "ror": place.ror,
-            }
-            for place, slug in zip(new, slugs, strict=True)
+            },
+            {},
+        )
+
+    async def _write_new_and_changed(
+        self,
+        table: Table,
+        items: Sequence[_Person | _Place],
+        slug_base: Callable[[Any], str],
+        row_of: Callable[[Any], dict[str, Any]],
+        stamp: dict[str, Any],
+    ) -> list[int]:
+        """Insert the new items (each with a free slug), update the changed; the new ids."""
+        new = [item for item in items if item.new]
+        slugs = await bulk.free_slugs(
+            self.connection,
+            table,
+            [slug_base(item) for item in new],
+            self.slug_hints.setdefault(table.name, {}),
+        )
+        rows = [{"slug": slug, **row_of(item)} for item, slug in zip(new, slugs, strict=True)]
+        ids = await bulk.insert_returning_ids(self.connection, table, rows)
+        for item, new_id in zip(new, ids, strict=True):
+            item.id = new_id
+        changed = [
+            {"id": item.id, **item.changed, **stamp}
+            for item in items
+            if item.changed and not item.new
         ]
-        ids = await bulk.insert_returning_ids(self.connection, institution, rows)
-        for place, new_id in zip(new, ids, strict=True):
-            place.id = new_id
-        changed = [{"id": p.id, **p.changed} for p in self.places if p.changed and not p.new]
-        await bulk.update_by_id(self.connection, institution, changed)
+        await bulk.update_by_id(self.connection, table, changed)
+        return ids
 
     async def _write_papers(self) -> set[int]:
         """Papers, their counts per year, bylines and institutions; the researchers touched."""

@@ -152,28 +152,29 @@ def _line(name: str, number: int, raw: bytes) -> Iterator[Line]:
 
 def _line_by_json(name: str, number: int, raw: bytes) -> Iterator[Line]:
     """The line as json reads it: what orjson refused, json may take, or say why not."""
-    try:
-        parsed = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as error:
-        yield Line(name, number, error=f"not UTF-8: byte {error.start + 1} of the line")
-        return
-    except json.JSONDecodeError as error:
-        yield Line(name, number, error=f"not JSON: {error.msg} at character {error.pos + 1}")
-        return
-    yield from _checked(_expanded(name, number, parsed), suspect=_may_hold_unstorable(raw))
+    yield from _parsed_by_json(name, number, raw, whole=False)
 
 
 def _whole_document(name: str, first_line: int, content: bytes) -> Iterator[Line]:
+    yield from _parsed_by_json(name, first_line, content, whole=True)
+
+
+def _parsed_by_json(name: str, first_line: int, content: bytes, *, whole: bool) -> Iterator[Line]:
+    """The records json reads from a line, or from a whole document beginning at first_line."""
     try:
         parsed = json.loads(content.decode("utf-8"))
     except UnicodeDecodeError as error:
-        yield Line(name, first_line, error=f"not UTF-8: byte {error.start + 1}")
+        where = "" if whole else " of the line"
+        yield Line(name, first_line, error=f"not UTF-8: byte {error.start + 1}{where}")
         return
     except json.JSONDecodeError as error:
-        yield Line(name, first_line + error.lineno - 1, error=f"not JSON: {error.msg}")
+        if whole:
+            yield Line(name, first_line + error.lineno - 1, error=f"not JSON: {error.msg}")
+        else:
+            problem = f"not JSON: {error.msg} at character {error.pos + 1}"
+            yield Line(name, first_line, error=problem)
         return
-    suspect = _may_hold_unstorable(content)
-    yield from _checked(_expanded(name, first_line, parsed), suspect=suspect)
+    yield from _checked(_expanded(name, first_line, parsed), suspect=_may_hold_unstorable(content))
 
 
 def _expanded(name: str, number: int, parsed: Any) -> Iterator[Line]:
