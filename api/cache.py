@@ -46,7 +46,7 @@ from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.caching import entity_tag, matches
+from api.caching import apply_cache_policy, entity_tag, matches
 from api.observability import request_record
 from api.redis_state import SharedState
 from db.reads import ChangeSet, ReadSet, recording
@@ -432,7 +432,8 @@ async def before_execution(
     key = cache_key(
         query, request_data.operation_name, request_data.variables, media_type + today_key()
     )
-    if_none_match = request.headers.get("if-none-match")
+    # Only a GET may be answered 304 (api.caching): a POST always gets its body.
+    if_none_match = request.headers.get("if-none-match") if request.method == "GET" else None
     hit, ticket = await cache.lookup(key, tag_only=if_none_match is not None)
     if hit is not None and hit.body is None and not matches(if_none_match, hit.tag):
         hit, ticket = await cache.lookup(key, tag_only=False)
@@ -447,6 +448,64 @@ async def before_execution(
     request.state.cache_pending = pending
     recording(pending.reads)  # this request's task (and what it hands on) notes its reads
     return None
+
+
+async def answered_early(
+    cache: ResponseCache, request: Request, media_type: str, content_type: str, max_age: int
+) -> Response | None:
+    """A hit answered before anything else is done (no parsing, no context): or None.
+
+    Only a plain request with the query in it (a GET's URL or a JSON POST); a
+    persisted query's hash, a browser's visit and a miss go the usual way.
+    """
+    if not cacheable_request(request) or "text/html" in request.headers.get("accept", ""):
+        return None
+    if request.method == "GET":
+        params: Any = request.query_params
+        if "extensions" in params:
+            extensions: Any = _json_or_none(params["extensions"])
+            if not isinstance(extensions, dict) or set(extensions) - {REPORT_EXTENSION}:
+                return None
+        else:
+            extensions = {}
+        variables = _json_or_none(params["variables"]) if params.get("variables") else None
+    else:
+        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+            return None
+        params = _json_or_none(await request.body())
+        if not isinstance(params, dict):
+            return None
+        extensions = params.get("extensions") or {}
+        variables = params.get("variables")
+        if not isinstance(extensions, dict) or set(extensions) - {REPORT_EXTENSION}:
+            return None
+    query = params.get("query")
+    if not isinstance(query, str) or not query:
+        return None
+    operation_name = params.get("operationName") or None
+    key = cache_key(query, operation_name, variables, media_type + today_key())
+    if_none_match = request.headers.get("if-none-match") if request.method == "GET" else None
+    hit, _ticket = await cache.lookup(key, tag_only=if_none_match is not None)
+    if hit is not None and hit.body is None and not matches(if_none_match, hit.tag):
+        hit, _ticket = await cache.lookup(key, tag_only=False)
+    if hit is None:
+        return None
+    cache.metrics.hits.inc()
+    record = request_record()
+    record.operation_name, record.operation_type = operation_name, "query"
+    response = Response(hit.body or b"", 200, headers={"content-type": content_type})
+    response = apply_cache_policy(request, response, has_errors=False, max_age=max_age, tag=hit.tag)
+    response.headers["x-scholargraph-cache"] = "hit"
+    if extensions.get(REPORT_EXTENSION) is True and response.status_code == 200:
+        return _reported(response, "hit")
+    return response
+
+
+def _json_or_none(text: str | bytes) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
 
 
 async def after_response(cache: ResponseCache, request: Request, response: Response) -> Response:

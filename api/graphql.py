@@ -125,9 +125,19 @@ class GraphQLView(GraphQL[Context, None]):
             await execution.run(context.close())
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        cache = request.app.state.response_cache
+        if cache is not None:  # a hit needs no parsing, no context, no execution
+            media_type = negotiated(request)
+            content_type = (
+                f"{GRAPHQL_RESPONSE}; charset=utf-8" if media_type == "gql" else "application/json"
+            )
+            early = await response_cache.answered_early(
+                cache, request, media_type, content_type, self.cache_max_age_s
+            )
+            if early is not None:
+                return early
         try:
             response = await super().run(request, context, root_value)
-            cache = request.app.state.response_cache
             if cache is None or not isinstance(response, Response):
                 return response
             return await response_cache.after_response(cache, request, response)
@@ -202,8 +212,8 @@ class GraphQLView(GraphQL[Context, None]):
         cache = state.response_cache
         if cache is None or not response_cache.cacheable_request(request):
             return False
-        negotiated = "gql" if accepts_graphql_response(request.headers.get("accept", "")) else "js"
-        hit = await response_cache.before_execution(cache, request, query, request_data, negotiated)
+        media_type = negotiated(request)
+        hit = await response_cache.before_execution(cache, request, query, request_data, media_type)
         if hit is None:
             return False
         record = request_record()
@@ -218,6 +228,11 @@ class GraphQLView(GraphQL[Context, None]):
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:  # noqa: ARG002
         # Strawberry's page loads GraphiQL from a CDN; ours is served by this app.
         return HTMLResponse(graphiql_html())
+
+
+def negotiated(request: Request) -> str:
+    """Which of the two media types the answer takes (part of a cached answer's key)."""
+    return "gql" if accepts_graphql_response(request.headers.get("accept", "")) else "js"
 
 
 def accepts_graphql_response(accept: str) -> bool:

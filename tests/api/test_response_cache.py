@@ -168,6 +168,13 @@ async def test_the_body_is_the_same_bytes_and_says_nothing_unless_asked(
     assert "cache" not in hit.json().get("extensions", {})
     for name in ("content-type", "etag", "cache-control", "vary"):
         assert hit.headers[name] == miss.headers[name]
+    # The other media type is another entry, with its own content type.
+    accept = {"Accept": "application/graphql-response+json"}
+    typed = [await client.http.get("/graphql", params=params, headers=accept) for _ in range(2)]
+    assert [r.headers["x-scholargraph-cache"] for r in typed] == ["miss", "hit"]
+    assert typed[1].headers["content-type"] == typed[0].headers["content-type"]
+    assert typed[1].headers["content-type"].startswith("application/graphql-response+json")
+    assert typed[1].content == typed[0].content
 
 
 async def test_a_revalidation_is_a_304_from_the_cache_without_running_the_query(
@@ -188,6 +195,14 @@ async def test_a_revalidation_is_a_304_from_the_cache_without_running_the_query(
     assert not_modified.headers["etag"] == tag
     assert other_tag.status_code == 200
     assert other_tag.json()["data"]["node"]["name"] == "Ada Lovelace"
+    # A POST is never a 304, whatever it sends.
+    posted = await client.http.post(
+        "/graphql",
+        json={"query": PROFILE, "variables": {"id": ada["id"]}},
+        headers={"If-None-Match": tag},
+    )
+    assert posted.status_code == 200
+    assert posted.json()["data"]["node"]["name"] == "Ada Lovelace"
     # After a write to what it shows, the old tag no longer matches.
     await write(client, UPDATE_RESEARCHER, input={"id": ada["id"], "name": "Ada King"})
     changed = await client.http.get("/graphql", params=params, headers={"If-None-Match": tag})
