@@ -259,8 +259,8 @@ async def build_any(
 class Listed:
     """One page of a connection, and how its whole list is counted (batched per level)."""
 
+    result: PageResult
     rows: list[Any]
-    cursors: list[str]
     has_next_page: bool
     has_previous_page: bool
     count_key: Any
@@ -272,8 +272,8 @@ def listed(
 ) -> Listed:
     page = result.page
     return Listed(
+        result,
         page.rows,
-        result.cursors,
         page.has_next_page,
         page.has_previous_page,
         count_key,
@@ -724,8 +724,8 @@ def _page_info_field(_compiler: Compiler, f: Field) -> Step:
     getters: dict[str, Callable[[Listed], Any]] = {
         "hasNextPage": operator.attrgetter("has_next_page"),
         "hasPreviousPage": operator.attrgetter("has_previous_page"),
-        "startCursor": lambda listed: listed.cursors[0] if listed.cursors else None,
-        "endCursor": lambda listed: listed.cursors[-1] if listed.cursors else None,
+        "startCursor": lambda listed: listed.result.cursors[0] if listed.rows else None,
+        "endCursor": lambda listed: listed.result.cursors[-1] if listed.rows else None,
     }
     return Leaf(f.key, getters[name], leaf_serializer(f.graphql_field.type), f.non_null)
 
@@ -738,7 +738,7 @@ def _connection_nodes(_compiler: Compiler, f: Field) -> Step:
 @compiles("ResearcherConnection.edges", "PaperConnection.edges", "CoauthorConnection.edges")
 def _connection_edges(_compiler: Compiler, f: Field) -> Step:
     def edges(listed: Listed) -> list[tuple[str, Any]]:
-        return list(zip(listed.cursors, listed.rows, strict=True))
+        return list(zip(listed.result.cursors, listed.rows, strict=True))
 
     return f.child(_each(edges), is_list=True)
 
