@@ -1,7 +1,7 @@
 """The response cache: the profile page cold, answered from the cache, and as a 304.
 
     python -m tests.benchmarks.bench_cache [--database sqlite|postgresql] [--papers 200000]
-        [--seconds 10] [--rounds 3] [--concurrency 1,8] [--workers 2]
+        [--seconds 10] [--rounds 3] [--concurrency 1,8] [--workers 2] [--no-rate-limit]
 
 Uses the corpus bench_api builds (and builds it the same way if missing). Two
 scholargraph servers run as `scholargraph serve --workers N` with one Redis
@@ -96,6 +96,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
+        "--no-rate-limit",
+        action="store_true",
+        help="serve without counting requests (SCHOLARGRAPH_RATE_LIMIT_ENABLED=false)",
+    )
+    parser.add_argument(
         "--concurrency", type=lambda t: [int(n) for n in t.split(",")], default=[1, 8]
     )
     args = parser.parse_args()
@@ -120,15 +125,23 @@ def main() -> None:
         {"query": SCHOLARGRAPH_PROFILE, "variables": json.dumps({"slug": slug})}
     )
     kinds = ["cold", "warm", "304"]
+    counting = {"SCHOLARGRAPH_RATE_LIMIT_ENABLED": "false"} if args.no_rate_limit else {}
     results: dict[tuple[str, int], list[Sample]] = {}
     try:
         with ExitStack() as stack:
             cold = stack.enter_context(
                 scholargraph(
-                    "cold", url, args.workers, prefix + "cold:", SCHOLARGRAPH_CACHE_MAX_BYTES="0"
+                    "cold",
+                    url,
+                    args.workers,
+                    prefix + "cold:",
+                    SCHOLARGRAPH_CACHE_MAX_BYTES="0",
+                    **counting,
                 )
             )
-            cached = stack.enter_context(scholargraph("cached", url, args.workers, prefix))
+            cached = stack.enter_context(
+                scholargraph("cached", url, args.workers, prefix, **counting)
+            )
             with httpx.Client(timeout=120) as client:
                 answers = [client.post(s.base_url + "/graphql", json=query) for s in (cold, cached)]
                 answers.append(client.post(cached.base_url + "/graphql", json=query))
@@ -168,7 +181,8 @@ def main() -> None:
         shared.close()
     print(
         f"\nprofile of {slug} ({size} papers), {args.database}, {args.papers:,} papers; "
-        f"scholargraph serve --workers {args.workers} with Redis; "
+        f"scholargraph serve --workers {args.workers} with Redis"
+        f"{', no rate limit' if args.no_rate_limit else ''}; "
         f"{args.rounds} rounds of {args.seconds} s, wrk"
     )
     print(f"{'clients':>7} {'kind':>5} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'x cold':>7}")
