@@ -42,8 +42,6 @@ from db.tables import (
     unlinked_author,
 )
 
-IMPORT_CACHE_KIB = 32_768  # SQLite's page cache for an importing connection
-
 PAPER_KEYS = ("id", "openalex_id", "semantic_scholar_id", "arxiv_id", "doi", "title_key", "year")
 PAPER_FILLED = ("abstract", "published_on", "citation_count")
 
@@ -357,10 +355,6 @@ async def begin_writing(connection: AsyncConnection) -> None:
     """
     if connection.dialect.name != "sqlite":
         return
-    # A page cache of IMPORT_CACHE_KIB rather than SQLite's 2 MB: a batch inserts into
-    # a dozen indexes at random places. Durability is untouched: the connection's
-    # synchronous and journal settings stay as db.engine sets them.
-    await connection.exec_driver_sql(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
     raw = await connection.get_raw_connection()
     if not raw.driver_connection.in_transaction:  # type: ignore[union-attr]
         await connection.exec_driver_sql("BEGIN IMMEDIATE")
