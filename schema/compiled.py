@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import operator
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,6 +72,7 @@ from db.queries import papers as paper_queries
 from resolvers import papers as paper_resolvers
 from resolvers import researchers as researcher_resolvers
 from resolvers.context import Context
+from resolvers.deadline import current_deadline
 from resolvers.indicators import Window, citations_by_year_of, summary_of
 from resolvers.loaders import ListSpec
 from resolvers.metrics import Summary
@@ -153,7 +155,7 @@ class CompiledOperation:
         self.root = root
 
     async def run(self, context: Context, variables: VariableValues) -> dict[str, Any]:
-        run = Run(context, variables)
+        run = Run(context, variables, current_deadline())
         [data] = await build(run, self.root, [None])
         return data
 
@@ -162,6 +164,13 @@ class CompiledOperation:
 class Run:
     context: Context
     variables: VariableValues
+    # When the request must stop (resolvers.deadline): checked before every step and every
+    # few values, so work that never waits stops too (the reference then answers TIMEOUT).
+    deadline: float | None
+
+    def check_deadline(self) -> None:
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            raise FallbackError("past the deadline")
 
 
 # -- Running a compiled operation.
@@ -171,28 +180,33 @@ async def build(run: Run, shape: Shape, sources: Sequence[Source]) -> list[dict[
     """The objects of one shape for a level of sources, each field in the selection's order."""
     built: list[dict[str, Any]] = [{} for _ in sources]
     for step in shape.steps:
-        kind = type(step)
-        if kind is Leaf:
-            _fill(built, step.key, map(step.get, sources), step.serialize, step.non_null)  # type: ignore[union-attr]
-        elif kind is Typename:
+        run.check_deadline()
+        if isinstance(step, Leaf):
+            values: Any = map(step.get, sources)
+            _fill(run, built, step.key, values, step.serialize, step.non_null)
+        elif isinstance(step, Typename):
             for item in built:
-                item[step.key] = step.name  # type: ignore[union-attr]
-        elif kind is BatchLeaf:
-            values = await step.fetch(run, sources)  # type: ignore[union-attr]
-            _fill(built, step.key, values, step.serialize, step.non_null)  # type: ignore[union-attr]
+                item[step.key] = step.name
+        elif isinstance(step, BatchLeaf):
+            values = await step.fetch(run, sources)
+            _fill(run, built, step.key, values, step.serialize, step.non_null)
         else:
-            await _children(run, step, sources, built)  # type: ignore[arg-type]
+            await _children(run, step, sources, built)
     return built
 
 
 def _fill(
+    run: Run,
     built: list[dict[str, Any]],
     key: str,
     values: Any,
     serialize: Callable[[Any], Any] | None,
     non_null: bool,
 ) -> None:
-    for item, value in zip(built, values, strict=True):
+    deadline = run.deadline
+    for index, (item, value) in enumerate(zip(built, values, strict=True)):
+        if deadline is not None and not index & 7 and time.monotonic() >= deadline:
+            raise FallbackError("past the deadline")
         if value is None:
             if non_null:
                 raise FallbackError(f"null in the non-null field {key}")

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from sqlalchemy import event
 
+import schema.compiled
 import schema.node
 from api.app import create_app
 from api.settings import Settings
@@ -174,7 +175,9 @@ async def test_work_that_never_awaits_stops_at_the_time_limit(
             pass
         return original(type_name, db_id)
 
+    # Every executor that makes ids: compiled reads, the lean executor and the reference.
     monkeypatch.setattr(schema.node, "encode_global_id", slow_encode)
+    monkeypatch.setattr(schema.compiled, "encode_global_id", slow_encode)
     async for client in client_with(seeded_url, request_timeout_s=0.2):
         response = await client.post(
             "/graphql", json={"query": "{ papers(first: 50) { nodes { id } } }"}
