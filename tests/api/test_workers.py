@@ -8,6 +8,7 @@ opens a connection of its own, so the kernel hands them to either worker.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -78,6 +79,7 @@ def served(seeded_url: str, redis_target: RedisTarget, tmp_path: Path) -> Iterat
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # its workers too are stopped at the end, whatever happened
     )
     served = Served(f"http://127.0.0.1:{port}", tmp, process)
     assert process.stderr is not None
@@ -96,8 +98,11 @@ def served(seeded_url: str, redis_target: RedisTarget, tmp_path: Path) -> Iterat
         try:
             process.wait(30)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        # A worker left behind would hold stderr open, and the reader with it.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
         reader.join(5)
         process.stderr.close()
 
