@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 
 from api.app import create_app
 from api.settings import Settings
+from tests.redis_proxy import proxy  # noqa: F401  (a fixture: a Redis a test can cut off)
 
 
 class GraphQLClient:

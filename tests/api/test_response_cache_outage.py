@@ -8,10 +8,7 @@ nothing listens; the Redis service itself is never touched.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import socket
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -27,76 +24,7 @@ from tests.api.test_response_cache import (
     write,
 )
 from tests.conftest import RedisTarget
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class Proxy:
-    """Forwards a local port to the test Redis until stopped; starts again on the same port."""
-
-    def __init__(self, redis_url: str) -> None:
-        rest = redis_url.split("://", 1)[1]
-        hostport = rest.split("/", 1)[0].rsplit("@", 1)[-1]
-        host, _, port = hostport.partition(":")
-        self.upstream = (host or "127.0.0.1", int(port or 6379))
-        self.port = free_port()
-        self.url = redis_url.replace(hostport, f"127.0.0.1:{self.port}")
-        self.server: asyncio.Server | None = None
-        self.streams: set[asyncio.StreamWriter] = set()
-        self.pipes: set[asyncio.Task[None]] = set()
-        self.flowing = asyncio.Event()
-        self.flowing.set()
-
-    def stall(self, stalled: bool = True) -> None:
-        """Hold every byte (connections stay open): a Redis that hangs."""
-        if stalled:
-            self.flowing.clear()
-        else:
-            self.flowing.set()
-
-    async def start(self) -> None:
-        self.server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
-
-    async def stop(self) -> None:
-        if self.server is None:
-            return
-        self.server.close()
-        for stream in self.streams:
-            stream.close()
-        for pipe in self.pipes:
-            pipe.cancel()
-        await asyncio.gather(*self.pipes, return_exceptions=True)
-        await self.server.wait_closed()
-        self.streams.clear()
-        self.server = None
-
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection(*self.upstream)
-        self.streams |= {writer, up_writer}
-        for source, sink in ((reader, up_writer), (up_reader, writer)):
-            pipe = asyncio.ensure_future(self._pipe(source, sink))
-            self.pipes.add(pipe)
-            pipe.add_done_callback(self.pipes.discard)
-
-    async def _pipe(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(OSError):
-            while data := await source.read(65536):
-                await self.flowing.wait()
-                sink.write(data)
-                await sink.drain()
-        sink.close()
-
-
-@pytest.fixture
-async def proxy(redis_target: RedisTarget) -> AsyncIterator[Proxy]:
-    proxy = Proxy(redis_target.url)
-    await proxy.start()
-    yield proxy
-    await proxy.stop()
+from tests.redis_proxy import RedisProxy, free_port
 
 
 async def name_seen(client: GraphQLClient, researcher_id: str) -> tuple[str, str]:
@@ -107,7 +35,7 @@ async def name_seen(client: GraphQLClient, researcher_id: str) -> tuple[str, str
 async def test_an_outage_serves_uncached_and_no_entry_from_before_outlives_a_write_in_it(
     database_url: str,
     redis_target: RedisTarget,
-    proxy: Proxy,
+    proxy: RedisProxy,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="scholargraph.cache")
@@ -157,7 +85,7 @@ async def test_with_nothing_listening_reads_and_writes_go_on_uncached(database_u
 
 
 async def test_a_redis_that_hangs_costs_a_read_its_timeout_and_nothing_stale_after(
-    database_url: str, redis_target: RedisTarget, proxy: Proxy
+    database_url: str, redis_target: RedisTarget, proxy: RedisProxy
 ) -> None:
     shared: dict[str, Any] = {"redis_url": proxy.url, "redis_prefix": redis_target.prefix}
     async with serving(database_url, **shared) as client:

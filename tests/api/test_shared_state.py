@@ -9,11 +9,9 @@ the Redis service itself is never touched.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import json
 import logging
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,11 +21,11 @@ import httpx
 import pytest
 import redis
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy.engine import make_url
 
 from api.app import create_app
 from api.settings import Settings
 from tests.conftest import REDIS_URL, RedisTarget
+from tests.redis_proxy import RedisProxy, free_port
 from tests.support import skip_or_fail
 
 QUERY = 'query Name { researcher(slug: "david-bau") { name } }'
@@ -81,13 +79,6 @@ async def samples(http: httpx.AsyncClient, name: str) -> dict[str, float]:
         for sample in family.samples
         if sample.name == name
     }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def test_a_query_persisted_through_one_worker_is_found_by_another(
@@ -151,73 +142,11 @@ async def test_an_unreachable_redis_costs_a_miss_and_counts_in_memory(
     assert fallbacks == {"persisted_queries": 2.0, "rate_limit": 4.0}
 
 
-class RedisProxy:
-    """A TCP proxy to the test Redis that a test stops, stalls and starts again."""
-
-    def __init__(self, redis_url: str) -> None:
-        url = make_url(redis_url)
-        self.upstream = (url.host or "127.0.0.1", url.port or 6379)
-        self.port = free_port()
-        self.flowing = asyncio.Event()
-        self.server: asyncio.Server | None = None
-        self.writers: set[asyncio.StreamWriter] = set()
-        self.pipes: set[asyncio.Task[None]] = set()
-
-    def url(self, redis_url: str) -> str:
-        return make_url(redis_url).set(port=self.port).render_as_string(hide_password=False)
-
-    async def start(self) -> None:
-        self.flowing.set()
-        self.server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
-
-    def stall(self) -> None:
-        """Connections are accepted and held, and no byte goes through: a Redis that hangs."""
-        self.flowing.clear()
-
-    async def stop(self) -> None:
-        """Nothing listens and every connection is cut: a Redis that is gone."""
-        assert self.server is not None
-        self.server.close()
-        for writer in self.writers:
-            writer.close()
-        for pipe in self.pipes:
-            pipe.cancel()
-        await asyncio.gather(*self.pipes, return_exceptions=True)
-        await self.server.wait_closed()
-        self.writers.clear()
-        self.server = None
-
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        upstream_reader, upstream_writer = await asyncio.open_connection(*self.upstream)
-        self.writers |= {writer, upstream_writer}
-        for source, sink in ((reader, upstream_writer), (upstream_reader, writer)):
-            pipe = asyncio.ensure_future(self._pipe(source, sink))
-            self.pipes.add(pipe)
-            pipe.add_done_callback(self.pipes.discard)
-
-    async def _pipe(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(OSError):
-            while data := await source.read(65536):
-                await self.flowing.wait()
-                sink.write(data)
-                await sink.drain()
-        sink.close()
-
-
-@pytest.fixture
-async def proxy(redis_target: RedisTarget) -> AsyncIterator[RedisProxy]:
-    proxy = RedisProxy(redis_target.url)
-    await proxy.start()
-    yield proxy
-    if proxy.server is not None:
-        await proxy.stop()
-
-
 async def test_workers_go_on_while_redis_is_cut_off_and_share_again_when_it_is_back(
     seeded_url: str, redis_target: RedisTarget, proxy: RedisProxy, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="scholargraph.redis")
-    shared = sharing(proxy.url(redis_target.url), redis_target.prefix)
+    shared = sharing(proxy.url, redis_target.prefix)
     async with worker(seeded_url, **shared) as first, worker(seeded_url, **shared) as second:
         await register(first)
         await proxy.stop()
@@ -238,7 +167,7 @@ async def test_workers_go_on_while_redis_is_cut_off_and_share_again_when_it_is_b
 async def test_a_redis_that_hangs_costs_a_miss_not_an_error(
     seeded_url: str, redis_target: RedisTarget, proxy: RedisProxy
 ) -> None:
-    shared = sharing(proxy.url(redis_target.url), redis_target.prefix, **LIMITS)
+    shared = sharing(proxy.url, redis_target.prefix, **LIMITS)
     async with worker(seeded_url, **shared) as first, worker(seeded_url, **shared) as second:
         registered = await register(first)
         proxy.stall()
