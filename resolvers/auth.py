@@ -20,6 +20,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError
 
 from db.queries import tokens
 from resolvers.context import Context
@@ -58,16 +61,27 @@ async def require_write_scope(context: Context) -> None:
             "Writes need an 'Authorization: Bearer <token>' header; "
             "create a token with `scholargraph token create NAME --scope write`."
         )
-    hashed = hash_secret(secret)
-    # Through the request's snapshot, whose first read survives a connection the server
-    # closed (the read engine does not ping what it checks out).
-    token = await context.read(lambda connection: tokens.token_by_hash(connection, hashed))
+    token = await _token_by_hash(context, hash_secret(secret))
     if token is None or token.revoked_at is not None:
         raise UnauthenticatedError("The bearer token is unknown or revoked.")
     if WRITE_SCOPE not in token.scopes.split():
         raise ForbiddenError("The bearer token does not have the write scope.")
     await _record_use(context, token.id, token.last_used_at)
     context.may_write = True
+
+
+async def _token_by_hash(context: Context, hashed: str) -> Any:
+    """The token's row, on a connection held only for the look-up (a write may then wait
+    long for its lock). The read engine does not ping what it checks out: a connection
+    the server closed (a restart) is replaced once, as read snapshots do."""
+    for attempt in (1, 2):
+        try:
+            async with context.engine.connect() as connection:
+                return await tokens.token_by_hash(connection, hashed)
+        except DBAPIError as error:
+            if attempt == 2 or not error.connection_invalidated:
+                raise
+    raise AssertionError("unreachable")
 
 
 async def _record_use(context: Context, token_id: int, last_used_at: datetime | None) -> None:
