@@ -43,7 +43,7 @@ from typing import Any, Protocol
 import orjson
 from prometheus_client import CollectorRegistry, Counter
 from redis.exceptions import RedisError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from api.caching import apply_cache_policy, entity_tag, matches
@@ -57,6 +57,7 @@ GEN_TTL_S = 600  # how long a key's write stamp is kept
 MAX_READ_S = 300.0  # a read that took longer does not store (its stamps may be gone)
 RETRY_AFTER_S = 1.0  # after a Redis failure, the next attempt to use it
 REDIS_ERRORS = (RedisError, OSError, asyncio.TimeoutError)
+CLIENT_CLOSED = 499  # nginx's status for a request its client closed before the answer
 
 
 class CacheMetrics:
@@ -211,17 +212,20 @@ local function evict(P, k)
   return 1
 end
 """
-LOOKUP = """
-local P = ARGV[1]
-local epoch = redis.call('GET', P .. 'epoch') or '0'
-local e = P .. 'e:' .. ARGV[2]
-local tag = redis.call('HGET', e, 't')
-if not tag then return {epoch} end
-redis.call('ZADD', P .. 'lru', redis.call('INCR', P .. 'tick'), ARGV[2])
--- The body only when wanted and the caller does not hold it already (ARGV[4], its tag).
-if ARGV[3] == '1' or tag == ARGV[4] then return {epoch, tag} end
-return {epoch, tag, redis.call('HGET', e, 'b')}
+# look_up(P, key, tag_only, held): {epoch} for a miss, {epoch, tag} or {epoch, tag, body}.
+LOOK_UP_FUNCTION = """
+local function look_up(P, key, tag_only, held)
+  local epoch = redis.call('GET', P .. 'epoch') or '0'
+  local e = P .. 'e:' .. key
+  local tag = redis.call('HGET', e, 't')
+  if not tag then return {epoch} end
+  redis.call('ZADD', P .. 'lru', redis.call('INCR', P .. 'tick'), key)
+  -- The body only when wanted and the caller does not hold it already (its tag).
+  if tag_only == '1' or tag == held then return {epoch, tag} end
+  return {epoch, tag, redis.call('HGET', e, 'b')}
+end
 """
+LOOKUP = LOOK_UP_FUNCTION + "return look_up(ARGV[1], ARGV[2], ARGV[3], ARGV[4])\n"
 STORE = (
     _EVICT
     + """
@@ -320,13 +324,22 @@ class RedisCache:
         if not await self._usable():
             return None, None
         started = time.monotonic()
-        held = self.bodies.get(key)
-        args = [self.prefix, key, "1" if tag_only else "0", held[0] if held else ""]
+        args = self.lookup_args(key, tag_only=tag_only)
         try:
             reply = await self._lookup(args=args)
         except REDIS_ERRORS as error:
             self.lost_redis(error)
             return None, None
+        return self.read_lookup(key, reply, tag_only=tag_only, started=started)
+
+    def lookup_args(self, key: str, *, tag_only: bool) -> list[str]:
+        """LOOK_UP_FUNCTION's arguments: the tag of this worker's copy saves sending the body."""
+        held = self.bodies.get(key)
+        return [self.prefix, key, "1" if tag_only else "0", held[0] if held else ""]
+
+    def read_lookup(
+        self, key: str, reply: list[Any], *, tag_only: bool, started: float
+    ) -> tuple[Hit | None, Ticket | None]:
         # [epoch] (a miss), [epoch, tag], or [epoch, tag, body].
         ticket = Ticket(int(reply[0]), started)
         if len(reply) < 2:
@@ -337,7 +350,9 @@ class RedisCache:
         if len(reply) > 2:
             self.bodies.put(key, tag, reply[2])
             return Hit(tag, reply[2]), ticket
-        assert held is not None
+        held = self.bodies.get(key)
+        if held is None or held[0] != tag:  # dropped from this worker's copies meanwhile
+            return None, ticket
         return Hit(tag, held[1]), ticket
 
     async def store(self, key: str, ticket: Ticket, body: bytes, tag: str, deps: set[str]) -> bool:
@@ -450,6 +465,16 @@ async def before_execution(
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class PlainAsk:
+    """A plain request with its query in it (a GET's URL or a JSON POST): its cache entry."""
+
+    key: str
+    operation_name: str | None
+    if_none_match: str | None  # a GET's: only a GET may be answered 304 (api.caching)
+    report: bool  # extensions {"cache": true}
+
+
 async def answered_early(
     cache: ResponseCache, request: Request, media_type: str, content_type: str, max_age: int
 ) -> Response | None:
@@ -458,8 +483,35 @@ async def answered_early(
     Only a plain request with the query in it (a GET's URL or a JSON POST); a
     persisted query's hash, a browser's visit and a miss go the usual way.
     """
-    if not cacheable_request(request) or "text/html" in request.headers.get("accept", ""):
+    if not may_answer_early(request):
         return None
+    body = None
+    if request.method == "POST":
+        try:
+            body = await request.body()
+        except ClientDisconnect:
+            # Gone before its body arrived (a client stopping, a closed tab): nobody to answer.
+            return Response(status_code=CLIENT_CLOSED)
+    ask = plain_ask(request, body, media_type)
+    if ask is None:
+        return None
+    hit, _ticket = await cache.lookup(ask.key, tag_only=ask.if_none_match is not None)
+    hit = await with_body_unless_matched(cache, ask, hit)
+    if hit is None:
+        return None
+    return hit_response(cache, request, ask, hit, content_type, max_age)
+
+
+def may_answer_early(request: Request) -> bool:
+    """Anonymous, not a browser's visit, and if a POST then of JSON."""
+    if not cacheable_request(request) or "text/html" in request.headers.get("accept", ""):
+        return False
+    content_type = request.headers.get("content-type", "")
+    return request.method == "GET" or content_type.split(";")[0].strip() == "application/json"
+
+
+def plain_ask(request: Request, body: bytes | None, media_type: str) -> PlainAsk | None:
+    """The cache entry of a GET's URL or a POST's `body`; None if not a plain request."""
     if request.method == "GET":
         params: Any = request.query_params
         if "extensions" in params:
@@ -470,9 +522,7 @@ async def answered_early(
             extensions = {}
         variables = _json_or_none(params["variables"]) if params.get("variables") else None
     else:
-        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-            return None
-        params = _json_or_none(await request.body())
+        params = _json_or_none(body or b"")
         if not isinstance(params, dict):
             return None
         extensions = params.get("extensions") or {}
@@ -483,20 +533,39 @@ async def answered_early(
     if not isinstance(query, str) or not query:
         return None
     operation_name = params.get("operationName") or None
-    key = cache_key(query, operation_name, variables, media_type + today_key())
-    if_none_match = request.headers.get("if-none-match") if request.method == "GET" else None
-    hit, _ticket = await cache.lookup(key, tag_only=if_none_match is not None)
-    if hit is not None and hit.body is None and not matches(if_none_match, hit.tag):
-        hit, _ticket = await cache.lookup(key, tag_only=False)
-    if hit is None:
-        return None
+    return PlainAsk(
+        key=cache_key(query, operation_name, variables, media_type + today_key()),
+        operation_name=operation_name,
+        if_none_match=request.headers.get("if-none-match") if request.method == "GET" else None,
+        report=extensions.get(REPORT_EXTENSION) is True,
+    )
+
+
+async def with_body_unless_matched(
+    cache: ResponseCache, ask: PlainAsk, hit: Hit | None
+) -> Hit | None:
+    """A hit looked up for its tag alone whose tag If-None-Match does not name: with its body."""
+    if hit is not None and hit.body is None and not matches(ask.if_none_match, hit.tag):
+        hit, _ticket = await cache.lookup(ask.key, tag_only=False)
+    return hit
+
+
+def hit_response(
+    cache: ResponseCache,
+    request: Request,
+    ask: PlainAsk,
+    hit: Hit,
+    content_type: str,
+    max_age: int,
+) -> Response:
+    """The stored answer (or 304), counted and logged as the query it answers."""
     cache.metrics.hits.inc()
     record = request_record()
-    record.operation_name, record.operation_type = operation_name, "query"
+    record.operation_name, record.operation_type = ask.operation_name, "query"
     response = Response(hit.body or b"", 200, headers={"content-type": content_type})
     response = apply_cache_policy(request, response, has_errors=False, max_age=max_age, tag=hit.tag)
     response.headers["x-scholargraph-cache"] = "hit"
-    if extensions.get(REPORT_EXTENSION) is True and response.status_code == 200:
+    if ask.report and response.status_code == 200:
         return _reported(response, "hit")
     return response
 
