@@ -21,7 +21,10 @@ from seeds.records import AuthorRef
 
 def split_byline(authors: Sequence[AuthorRef]) -> tuple[list[AuthorRef], list[AuthorRef]]:
     """(authors with an id, each once; id-less names that repeat no one on the byline)."""
-    if all(author.has_id for author in authors):
+    for author in authors:
+        if not (author.openalex_id or author.semantic_scholar_id or author.orcid):
+            break
+    else:  # every author has an id (AuthorRef.has_id, inline: this runs once per work)
         return list(authors), []
     identified: list[AuthorRef] = []
     unlinked: list[AuthorRef] = []

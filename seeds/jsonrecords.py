@@ -54,9 +54,13 @@ class UnreadableFileError(Exception):
         self.reason = reason
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Line:
-    """One record, or why the text at this place is not one."""
+    """One record, or why the text at this place is not one.
+
+    Not frozen: a frozen dataclass sets each field through object.__setattr__,
+    and one is made per record read. Nothing changes a Line once made.
+    """
 
     file: str
     line: int
@@ -119,7 +123,7 @@ def _records(name: str, stream: BinaryIO) -> Iterator[Line]:
             continue
         if (
             type(parsed) is dict
-            and not _is_list_response(parsed)
+            and not (("results" in parsed or "data" in parsed) and _is_list_response(parsed))
             and not (b"\\u" in raw and _UNSTORABLE_ESCAPE.search(raw))
         ):
             yield Line(name, number, parsed)

@@ -340,8 +340,29 @@ _SEARCH_INSERT = text(
 )
 
 
+_BY_INDEX = (
+    "SELECT set_config('enable_seqscan', 'off', true),"
+    " set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true),"
+    " set_config('synchronous_commit', 'off', true)"
+)
+
+
+async def make_durable(connection: AsyncConnection) -> None:
+    """Make this transaction's commit wait for the WAL to reach disk, and every commit before it.
+
+    On PostgreSQL the batches commit without waiting (begin_writing); a
+    transaction that writes nothing commits without a record to wait for,
+    so this one takes a transaction id: its commit then waits for the WAL
+    up to its own record, every batch's included.
+    """
+    if connection.dialect.name == "postgresql":
+        await connection.exec_driver_sql("SELECT txid_current()")
+
+
 async def begin_writing(connection: AsyncConnection) -> None:
-    """On SQLite, begin the caller's transaction IMMEDIATE, unless one is open already.
+    """Begin an import batch's transaction: IMMEDIATE on SQLite, by index on PostgreSQL.
+
+    On SQLite the caller's transaction begins IMMEDIATE, unless one is open already.
 
     The sqlite3 driver begins a transaction only at the first INSERT, UPDATE
     or DELETE: a batch's prefetch would read outside it, and another writer
@@ -352,7 +373,23 @@ async def begin_writing(connection: AsyncConnection) -> None:
     made again would never be indexed. BEGIN IMMEDIATE takes the write lock
     first: other writers wait (busy_timeout) until the batch commits, and
     readers see the schema and rows as they were until then.
+
+    On PostgreSQL, the transaction's look-ups go by index, never by a scan of
+    the whole table: while an import fills a table its statistics lag far
+    behind (autovacuum analyses it now and then), and the planner, believing
+    paper holds a tenth of its rows, hashed the whole table for each batch's
+    2,000 DOIs: a cost that grows with the table (110 ms a batch at 100,000
+    papers, against 7 ms by index). Every statement of a batch looks rows up
+    by key, so the settings hold for the transaction (SET LOCAL).
+
+    Nor does a batch's commit wait for its WAL to reach the disk
+    (synchronous_commit off, for the transaction): a server crash may lose
+    the last batches committed, never part of one, and the import ends with
+    a commit that waits (make_durable), which flushes every batch before it.
     """
+    if connection.dialect.name == "postgresql":
+        await connection.exec_driver_sql(_BY_INDEX)
+        return
     if connection.dialect.name != "sqlite":
         return
     raw = await connection.get_raw_connection()
