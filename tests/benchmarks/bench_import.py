@@ -19,6 +19,8 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
@@ -102,14 +104,50 @@ def cpu_seconds(pids: list[int]) -> float:
     return total
 
 
-def main() -> None:
+def arguments(doc: str | None) -> argparse.Namespace:
+    """--works, --database and the child's --into: the arguments of this and bench_snapshot."""
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--works", type=int, default=100_000)
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--into", help=argparse.SUPPRESS)  # the child process: import into URL
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+@contextmanager
+def fresh_database(kind: str, name: str) -> Iterator[str]:
+    """The URL of a new, migrated database of this kind; dropped afterwards, whatever happens."""
+    if kind == "sqlite":
+        sqlite = BUILD / f"{name}.db"
+        url = f"sqlite+aiosqlite:///{sqlite}"
+    else:
+        asyncio.run(create_database(server_url(), name))
+        url = make_url(server_url()).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        if kind == "sqlite":
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{sqlite}{suffix}").unlink(missing_ok=True)
+        else:
+            asyncio.run(drop_database(name))
+
+
+def run_children(args: argparse.Namespace, module: str) -> None:
+    """`python -m module --into URL --works N` once per database asked for, each into a
+    fresh database and in a process of its own, so that its peak memory is its own."""
+    stamp = int(time.time())
+    kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
+    for kind in kinds:
+        with fresh_database(kind, f"{module.rsplit('.', 1)[-1]}_{stamp}") as url:
+            command = [sys.executable, "-m", module, "--into", url, "--works", str(args.works)]
+            subprocess.run(command, check=True)
+
+
+def main() -> None:
+    args = arguments(__doc__)
     BUILD.mkdir(parents=True, exist_ok=True)
     path = BUILD / f"openalex-{args.works}.jsonl.gz"
     if args.into:
@@ -118,26 +156,7 @@ def main() -> None:
     if not path.exists():
         print(f"writing {args.works:,} generated works to {path} ...", flush=True)
         write_works(path, args.works, seed=1)
-    stamp = int(time.time())
-    kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
-    for kind in kinds:
-        name = f"bench_import_{stamp}"
-        if kind == "sqlite":
-            sqlite = BUILD / f"{name}.db"
-            url = f"sqlite+aiosqlite:///{sqlite}"
-        else:
-            asyncio.run(create_database(server_url(), name))
-            url = make_url(server_url()).set(database=name).render_as_string(hide_password=False)
-        try:
-            upgrade(url)
-            command = [sys.executable, "-m", "tests.benchmarks.bench_import", "--into", url]
-            subprocess.run([*command, "--works", str(args.works)], check=True)
-        finally:
-            if kind == "sqlite":
-                for suffix in ("", "-wal", "-shm"):
-                    Path(f"{sqlite}{suffix}").unlink(missing_ok=True)
-            else:
-                asyncio.run(drop_database(name))
+    run_children(args, "tests.benchmarks.bench_import")
 
 
 if __name__ == "__main__":

@@ -12,22 +12,18 @@ The databases made here are dropped at the end, whatever happens.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import resource
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
 from db.engine import create_engine, create_session_factory
-from db.migrate import upgrade
 from seeds.openalex_fixture import works as generated_works
 from seeds.openalex_snapshot import import_snapshot
-from tests.benchmarks.bench_api import BUILD, create_database
-from tests.benchmarks.bench_import import drop_database, server_url
+from tests.benchmarks.bench_api import BUILD
+from tests.benchmarks.bench_import import arguments, run_children
 from tests.seeds.snapshot_folder import SnapshotFolder
 
 PART = 25_000
@@ -97,13 +93,7 @@ async def run(url: str, root: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--works", type=int, default=100_000)
-    parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument("--into", help=argparse.SUPPRESS)  # the child process: import into URL
-    args = parser.parse_args()
+    args = arguments(__doc__)
     root = BUILD / f"openalex-snapshot-{args.works}"
     if args.into:
         asyncio.run(run(args.into, root))
@@ -111,26 +101,7 @@ def main() -> None:
     if not (root / "data" / "works" / "manifest").exists():
         print(f"writing a snapshot of {args.works:,} generated works to {root} ...", flush=True)
         write_snapshot(root, args.works)
-    stamp = int(time.time())
-    kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
-    for kind in kinds:
-        name = f"bench_snapshot_{stamp}"
-        if kind == "sqlite":
-            sqlite = BUILD / f"{name}.db"
-            url = f"sqlite+aiosqlite:///{sqlite}"
-        else:
-            asyncio.run(create_database(server_url(), name))
-            url = make_url(server_url()).set(database=name).render_as_string(hide_password=False)
-        try:
-            upgrade(url)
-            command = [sys.executable, "-m", "tests.benchmarks.bench_snapshot", "--into", url]
-            subprocess.run([*command, "--works", str(args.works)], check=True)
-        finally:
-            if kind == "sqlite":
-                for suffix in ("", "-wal", "-shm"):
-                    Path(f"{sqlite}{suffix}").unlink(missing_ok=True)
-            else:
-                asyncio.run(drop_database(name))
+    run_children(args, "tests.benchmarks.bench_snapshot")
 
 
 if __name__ == "__main__":
