@@ -127,7 +127,8 @@ def scholargraph_workers(
     }
     command = [sys.executable, "-m", "api.cli", "serve", "--workers", str(workers)]
     command += ["--port", str(port)]
-    with _process(name, command, port, env=environment, cwd=ROOT) as running:
+    # Its stdout says where to point a browser; its logs (stderr) go through.
+    with _process(name, command, port, env=environment, cwd=ROOT, quiet=True) as running:
         yield running
 
 
@@ -165,9 +166,11 @@ def postgraphile_server(libpq_url: str) -> Iterator[Running]:
 
 @contextmanager
 def _process(
-    name: str, command: list[str], port: int, *, env: dict[str, str], cwd: Path
+    name: str, command: list[str], port: int, *, env: dict[str, str], cwd: Path, quiet: bool = False
 ) -> Iterator[Running]:
-    process = subprocess.Popen(command, env=env, cwd=cwd)
+    process = subprocess.Popen(
+        command, env=env, cwd=cwd, stdout=subprocess.DEVNULL if quiet else None
+    )
     try:
         _wait_for_port(process, port)
         yield Running(name, f"http://127.0.0.1:{port}", process.pid)
