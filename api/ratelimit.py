@@ -19,6 +19,9 @@ share, such as `redis://host:6379` (through redis-py, with api.redis_state's
 short timeouts). In Redis, a request is counted and its window read back
 in one script (`RedisWindows`: limits' two scripts joined, on limits' keys),
 so counting costs one round trip, and the headers say what the count left.
+When the response cache lives in that Redis too, an anonymous request it
+may answer is counted and looked up in the same script, and a hit (or a
+304) is answered here: one round trip to Redis for the whole request.
 Left at memory:// while SCHOLARGRAPH_REDIS_URL is set, the counts go to that
 Redis, under its key prefix (`share`): workers and hosts count together.
 Anything implementing limits' async `Storage` with sliding-window support
