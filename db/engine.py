@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionma
 from sqlalchemy.ext.asyncio import create_async_engine as sa_create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from db.direct import Direct
+
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 T = TypeVar("T")
@@ -94,6 +96,10 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
+class SecondStatementError(Exception):
+    """A snapshot opened for one statement was asked for another (see ReadSnapshot)."""
+
+
 class ReadSnapshot:
     """One connection and one read-only transaction for all the reads of one request.
 
@@ -110,15 +116,23 @@ class ReadSnapshot:
     lets one piece of work at a time onto the connection.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, single_statement: bool = False) -> None:
         self.engine = engine
         self._connection: AsyncConnection | None = None
         self._lock = asyncio.Lock()
         self._closed = False
+        # A reader that expects one statement asks for no transaction (a statement is its
+        # own snapshot): no BEGIN and no ROLLBACK round trips. It may then `fetch` one
+        # statement; a second, or any `run`, raises SecondStatementError, and the reader
+        # starts again on a snapshot with a transaction.
+        self.single_statement = single_statement
+        self._statements = 0
 
     async def run(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run `work` on the snapshot's connection, opening the snapshot if need be."""
         async with self._lock:
+            if self.single_statement:
+                raise SecondStatementError  # `work` may run several statements
             if self._connection is not None:
                 return await work(self._connection)
             if self._closed:
@@ -136,6 +150,51 @@ class ReadSnapshot:
             await self._drop()
             return await work(await self._open())
 
+    @property
+    def dialect(self) -> str:
+        """ "postgresql" or "sqlite": which `Direct` statements this snapshot runs."""
+        return self.engine.dialect.name
+
+    async def fetch(self, statement: Direct, parameters: dict[str, Any]) -> list[Any]:
+        """The rows of a `Direct` statement, read on the driver inside the snapshot.
+
+        The statement is announced to the engine's `before_cursor_execute`
+        listeners as SQLAlchemy would (the request log and the tests count
+        statements there). A driver error ends the snapshot's connection, so that
+        whoever reads next (the reference executor, answering the request again)
+        starts on a fresh one and reports the error in its own terms.
+        """
+        async with self._lock:
+            if self._closed:
+                raise RuntimeError("this snapshot is closed: its request has ended")
+            self._count_statement()
+            connection = self._connection or await self._open()
+            sync_connection = connection.sync_connection
+            assert sync_connection is not None
+            adapted: Any = sync_connection.connection.dbapi_connection
+            values = statement.parameters(parameters)
+            announce = self.engine.sync_engine.dispatch.before_cursor_execute
+            announce(sync_connection, None, statement.sql, values, None, False)
+            try:
+                if connection.dialect.name == "sqlite":
+                    fetched = await adapted.driver_connection.execute_fetchall(
+                        statement.sql, values
+                    )
+                else:
+                    if adapted._transaction is None and not self.single_statement:
+                        await adapted._start_transaction()  # what its first statement would do
+                    fetched = await adapted.driver_connection.fetch(statement.sql, *values)
+            except BaseException:
+                self._connection = None
+                await asyncio.shield(_close_quietly(connection))
+                raise
+        return statement.rows(fetched)
+
+    def _count_statement(self) -> None:
+        self._statements += 1
+        if self.single_statement and self._statements > 1:
+            raise SecondStatementError
+
     async def close(self) -> None:
         """End the transaction and give the connection back to the pool."""
         async with self._lock:
@@ -144,6 +203,9 @@ class ReadSnapshot:
 
     async def _open(self) -> AsyncConnection:
         connection = await self.engine.connect()
+        if self.single_statement:
+            self._connection = connection
+            return connection
         try:
             if connection.dialect.name == "sqlite":
                 await connection.begin()

@@ -70,6 +70,12 @@ class Context:
         """
         return await self.snapshot.run(work)
 
+    async def start_reads_again(self, *, single_statement: bool = False) -> None:
+        """A fresh snapshot and fresh loaders: what was read so far is forgotten."""
+        await self.snapshot.close()
+        self.snapshot = ReadSnapshot(self.engine, single_statement=single_statement)
+        self.loaders = Loaders(self.snapshot)
+
     async def close(self) -> None:
         """End the request's reads: its transaction ends and its connection goes back.
 

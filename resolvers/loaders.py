@@ -13,14 +13,22 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select
+from sqlalchemy import ColumnElement, Select, bindparam
 from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.dataloader import DataLoader
 
+from db.direct import Direct, direct, narrowed
 from db.engine import ReadSnapshot
 from db.queries import coauthors, institutions, metrics, papers, researchers
 from db.queries.batches import id_in, id_values
-from db.queries.pages import Ordering, Page, PageRequest, cut_page, partitioned_page_statement
+from db.queries.pages import (
+    Ordering,
+    Page,
+    PageRequest,
+    cut_page,
+    page_statement,
+    partitioned_page_statement,
+)
 from db.queries.papers import PaperFilter
 from db.reads import (
     ALL_CATEGORIES,
@@ -147,9 +155,18 @@ class Loaders:
 
     # Lists below a paper.
 
-    async def load_authorships_by_paper_id(self, ids: list[int]) -> list[list[AnyRow]]:
+    async def load_authorships_by_paper_id(
+        self, ids: list[int], columns: frozenset[str] | None = None
+    ) -> list[list[AnyRow]]:
+        """Bylines; with `columns`, only those (and paper_id) are read, on the driver."""
         note_nodes("Paper", ids)
-        rows = await self._read(lambda c: papers.authorships_of_papers(c, ids))
+        if columns is None:
+            rows = await self._read(lambda c: papers.authorships_of_papers(c, ids))
+        else:
+            snapshot = self.snapshot
+            dialect = snapshot.dialect
+            statement = papers.authorships_of_papers_direct(dialect, columns)
+            rows = await snapshot.fetch(statement, {"ids": id_values(dialect, ids)})
         return _grouped(((row.paper_id, row) for row in rows), ids)
 
     async def load_category_codes_by_paper_id(self, ids: list[int]) -> list[list[str]]:
@@ -223,11 +240,32 @@ class Loaders:
         self,
         keys: Sequence[tuple[int, S]],
         select_for: Callable[[S, list[int]], tuple[Select[Any], ColumnElement[Any], Ordering]],
+        columns: frozenset[str] | None = None,
     ) -> list[Page]:
         by_spec: defaultdict[S, list[int]] = defaultdict(list)
         for parent, spec in keys:
             by_spec[spec].append(parent)
         pages: dict[tuple[int, S], Page] = {}
+        if columns is not None and select_for in FIRST_PAGES:
+            # First pages of only these columns, on the driver (db.direct).
+            dialect = self.snapshot.dialect
+            for spec, parents in list(by_spec.items()):
+                if spec.request.after is not None:
+                    continue
+                del by_spec[spec]
+                several = len(parents) > 1
+                statement, ordering = _first_page_direct(
+                    select_for, spec, dialect, columns, several=several
+                )
+                bound = (
+                    {"parents": id_values(dialect, parents)} if several else {"parent": parents[0]}
+                )
+                rows = await self.snapshot.fetch(statement, bound)
+                grouped = _grouped(((row.page_parent, row) for row in rows), parents)
+                for parent, parent_rows in zip(parents, grouped, strict=True):
+                    pages[parent, spec] = cut_page(parent_rows, ordering, spec.request)
+            if not by_spec:
+                return [pages[key] for key in keys]
 
         async def read(connection: AsyncConnection) -> None:
             dialect = connection.dialect.name
@@ -255,10 +293,11 @@ class Loaders:
         return [pages[key] for key in keys]
 
     async def load_paper_page_by_researcher_id(
-        self, keys: list[tuple[int, PaperListSpec]]
+        self, keys: list[tuple[int, PaperListSpec]], columns: frozenset[str] | None = None
     ) -> list[Page]:
+        """Pages of papers; with `columns`, first pages read only those, on the driver."""
         note_lists(RESEARCHER_PAPERS, (parent for parent, _ in keys))
-        return await self._pages(keys, _papers_of_researchers)
+        return await self._pages(keys, _papers_of_researchers, columns)
 
     async def load_paper_page_by_institution_id(
         self, keys: list[tuple[int, PaperListSpec]]
@@ -353,8 +392,11 @@ def _first_page(
     select_for: Callable[[Any, list[int]], tuple[Select[Any], ColumnElement[Any], Ordering]],
     spec: ListSpec,
     dialect: str,
+    columns: frozenset[str] | None = None,
 ) -> tuple[Select[Any], Ordering]:
     statement, parent_column, ordering = select_for(spec, [])
+    if columns is not None:
+        statement = narrowed(statement, columns | {"id"})
     paged = partitioned_page_statement(
         statement.where(id_in(parent_column, dialect, "parents")),
         ordering,
@@ -362,3 +404,29 @@ def _first_page(
         parent=parent_column,
     )
     return paged, ordering
+
+
+@lru_cache(maxsize=256)
+def _first_page_direct(
+    select_for: Callable[[Any, list[int]], tuple[Select[Any], ColumnElement[Any], Ordering]],
+    spec: ListSpec,
+    dialect: str,
+    columns: frozenset[str],
+    *,
+    several: bool,
+) -> tuple[Direct, Ordering]:
+    """First pages of only these columns, for `several` parents or for one (bound as `parent`).
+
+    One parent's page is an ORDER BY ... LIMIT, which the database serves with a top-N
+    sort; numbering every row of every parent's list (the statement for several) sorts
+    the whole list: for a researcher of 2,000 papers, twice the time.
+    """
+    if several:
+        paged, ordering = _first_page(select_for, spec, dialect, columns)
+        return direct(paged, dialect), ordering
+    statement, parent_column, ordering = select_for(spec, [])
+    one = narrowed(statement, columns | {"id"}).where(parent_column == bindparam("parent"))
+    paged = page_statement(one, ordering, spec.request).add_columns(
+        parent_column.label("page_parent")
+    )
+    return direct(paged, dialect), ordering

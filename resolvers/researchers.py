@@ -15,18 +15,30 @@ from resolvers.pages import PageArgs, PageResult, page_request, page_result
 
 
 async def find_researcher(
-    context: Context, *, id: str | None, slug: str | None, orcid: str | None
+    context: Context,
+    *,
+    id: str | None,
+    slug: str | None,
+    orcid: str | None,
+    columns: frozenset[str] | None = None,
 ) -> AnyRow | None:
-    """The researcher named by exactly one of id, slug and ORCID; None when there is none."""
+    """The researcher named by exactly one of id, slug and ORCID; None when there is none.
+
+    `columns`: only these (and the id) are read, on the driver (db.direct); all when None.
+    """
     given = [value for value in (id, slug, orcid) if value is not None]
     if len(given) != 1:
         raise InvalidArgumentError("Give exactly one of id, slug and orcid.")
     if id is not None:
         return await context.loaders.researchers_by_id.load(decode_id_of(id, "Researcher"))
     column, value = ("slug", slug) if slug is not None else ("orcid", _bare_orcid(orcid or ""))
-    found = await context.read(
-        lambda connection: researchers.researcher_by(connection, column, (value or "").strip())
-    )
+    value = (value or "").strip()
+    if columns is None:
+        found = await context.read(
+            lambda connection: researchers.researcher_by(connection, column, value)
+        )
+    else:
+        found = await researchers.researcher_with_columns(context.snapshot, column, value, columns)
     return note_found("Researcher", found, RESEARCHER_KEYS)
 
 
@@ -44,16 +56,31 @@ async def list_researchers(
     *,
     query: str | None,
     order: tuple[str, bool] | None,
+    columns: frozenset[str] | None = None,
 ) -> PageResult:
-    """Researchers by name, or ranked by an indicator computed in SQL (leaderboards)."""
+    """Researchers by name, or ranked by an indicator computed in SQL (leaderboards).
+
+    `columns`: only these are read, on the driver (db.direct), when the page's statement
+    is fixed (no search, no cursor); all when None.
+    """
     note_list(ALL_RESEARCHERS)
     field, descending = order or ("NAME", False)
-    statement, ordering = researchers.researchers_select(
-        query=query, order_field=field, descending=descending
-    )
+    if query is None:
+        statement, ordering = researchers.unsearched_select(field, descending)
+    else:
+        statement, ordering = researchers.researchers_select(
+            query=query, order_field=field, descending=descending
+        )
     request = page_request(args, ordering)
-    rows = await context.read(lambda c: fetch_page(c, statement, ordering, request))
-    if field in researchers.STAT_FIELDS:
+    if columns is not None and query is None and request.after is None:
+        snapshot = context.snapshot
+        fixed = researchers.researchers_page_direct(
+            field, descending, request, columns, snapshot.dialect
+        )
+        rows = await snapshot.fetch(fixed, {})
+    else:
+        rows = await context.read(lambda c: fetch_page(c, statement, ordering, request))
+    if field in researchers.STAT_FIELDS and (not rows or "h_index" in rows[0]._fields):
         # A leaderboard's rows carry the kept figures its metrics would load.
         context.loaders.indicators_by_researcher_id.prime_many({row.id: row for row in rows})
 

@@ -67,6 +67,7 @@ from graphql.language import Visitor, visit
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
+from db.engine import SecondStatementError
 from db.queries import coauthors as coauthor_queries
 from db.queries import papers as paper_queries
 from resolvers import papers as paper_resolvers
@@ -83,6 +84,8 @@ from schema.inputs import filter_spec, paper_order, researcher_order
 from schema.metrics import KEPT_FIELDS
 
 Source = Any
+ID = frozenset({"id"})
+NOTHING: frozenset[str] = frozenset()
 
 
 class NotCompiledError(Exception):
@@ -100,6 +103,8 @@ class Leaf:
     get: Callable[[Source], Any]
     serialize: Callable[[Any], Any] | None
     non_null: bool
+    # The columns of a row source it reads (see `needs`); None: any of them.
+    columns: frozenset[str] | None = None
 
 
 @dataclass(slots=True)
@@ -110,6 +115,9 @@ class BatchLeaf:
     fetch: Callable[[Run, Sequence[Source]], Awaitable[list[Any]]]
     serialize: Callable[[Any], Any] | None
     non_null: bool
+    columns: frozenset[str] | None = ID
+    # Whether its fetch runs a statement (False: it never does, or only sometimes).
+    reads: bool = True
 
 
 @dataclass(slots=True)
@@ -128,9 +136,45 @@ class Child:
     is_list: bool
     non_null: bool
     items_non_null: bool = True
+    # The columns of a row source its fetch reads; or, when it hands the source's rows on to
+    # its shape (a connection's nodes, a byline's researcher), what that shape needs.
+    columns: frozenset[str] | None = ID
+    passes_through: bool = False
+    reads: bool = True  # as BatchLeaf.reads
 
 
 Step = Leaf | BatchLeaf | Typename | Child
+
+
+def certain_reads(shape: Shape | AbstractShape) -> int:
+    """How many statements running `shape` surely reads (one per reading step: batched)."""
+    shapes = shape.by_type.values() if isinstance(shape, AbstractShape) else [shape]
+    count = 0
+    for each in shapes:
+        for step in each.steps:
+            if isinstance(step, Child | BatchLeaf) and step.reads:
+                count += 1
+            if isinstance(step, Child):
+                count += certain_reads(step.shape)
+    return count
+
+
+def needs(shape: Shape | AbstractShape) -> frozenset[str] | None:
+    """The columns the rows shaped by `shape` must carry; None when it cannot tell (all)."""
+    if isinstance(shape, AbstractShape):
+        return None
+    found: set[str] = set()
+    for step in shape.steps:
+        if isinstance(step, Typename):
+            continue
+        if isinstance(step, Child) and step.passes_through:
+            columns = needs(step.shape)
+        else:
+            columns = step.columns
+        if columns is None:
+            return None
+        found |= columns
+    return frozenset(found)
 
 
 @dataclass(slots=True)
@@ -149,12 +193,32 @@ class AbstractShape:
 
 
 class CompiledOperation:
-    """One operation, compiled for one set of @skip/@include values."""
+    """One operation, compiled for one set of @skip/@include values.
+
+    It is first run as if it read one statement, in no transaction (a leaderboard:
+    no BEGIN and no ROLLBACK); the first run that reads a second statement starts
+    again in a snapshot, and so does every later run (db.engine.ReadSnapshot).
+    """
 
     def __init__(self, root: Shape) -> None:
         self.root = root
+        self.several_statements = certain_reads(root) > 1
 
     async def run(self, context: Context, variables: VariableValues) -> dict[str, Any]:
+        if not self.several_statements:
+            await context.start_reads_again(single_statement=True)
+            try:
+                return await self._run(context, variables)
+            except SecondStatementError:
+                self.several_statements = True
+                await context.start_reads_again()
+            except BaseException:
+                # Whoever answers instead (the fast path) reads in a snapshot as usual.
+                await asyncio.shield(context.start_reads_again())
+                raise
+        return await self._run(context, variables)
+
+    async def _run(self, context: Context, variables: VariableValues) -> dict[str, Any]:
         run = Run(context, variables, current_deadline())
         [data] = await build(run, self.root, [None])
         return data
@@ -383,6 +447,7 @@ class Compiler:
             operator.attrgetter(definition.python_name),
             leaf_serializer(graphql_field.type),
             isinstance(graphql_field.type, GraphQLNonNull),
+            frozenset({definition.python_name}),
         )
 
 
@@ -401,7 +466,13 @@ class Field:
         return isinstance(self.graphql_field.type, GraphQLNonNull)
 
     def child(
-        self, fetch: Callable[[Run, Sequence[Source]], Awaitable[list[Any]]], *, is_list: bool
+        self,
+        fetch: Callable[[Run, Sequence[Source]], Awaitable[list[Any]]],
+        *,
+        is_list: bool,
+        columns: frozenset[str] | None = ID,
+        passes_through: bool = False,
+        reads: bool = True,
     ) -> Child:
         type_ = self.graphql_field.type
         inner = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
@@ -416,12 +487,35 @@ class Field:
             is_list,
             self.non_null,
             items_non_null,
+            columns,
+            passes_through,
+            reads and not passes_through,
         )
 
+    def narrowing_child(
+        self,
+        make_fetch: Callable[
+            [frozenset[str] | None], Callable[[Run, Sequence[Source]], Awaitable[list[Any]]]
+        ],
+        *,
+        is_list: bool,
+        columns: frozenset[str] | None = ID,
+    ) -> Child:
+        """A child whose fetch reads only the columns its shape needs (`needs`)."""
+        step = self.child(_same, is_list=is_list, columns=columns)
+        step.fetch = make_fetch(needs(step.shape))
+        return step
+
     def batch_leaf(
-        self, fetch: Callable[[Run, Sequence[Source]], Awaitable[list[Any]]]
+        self,
+        fetch: Callable[[Run, Sequence[Source]], Awaitable[list[Any]]],
+        columns: frozenset[str] | None = ID,
+        *,
+        reads: bool = True,
     ) -> BatchLeaf:
-        return BatchLeaf(self.key, fetch, leaf_serializer(self.graphql_field.type), self.non_null)
+        return BatchLeaf(
+            self.key, fetch, leaf_serializer(self.graphql_field.type), self.non_null, columns, reads
+        )
 
     def arguments(self) -> Callable[[Run], dict[str, Any]]:
         """The field's arguments as its resolver receives them (Python names and types)."""
@@ -555,6 +649,7 @@ def _checked(serialize: Callable[[Any], Any]) -> Callable[[Any], Any]:
 # -- The fields compiled beyond plain attributes: (type, field) -> how.
 
 Compile = Callable[[Compiler, Field], Step]
+Fetch = Callable[[Run, Sequence[Source]], Awaitable[list[Any]]]
 FIELDS: dict[tuple[str, str], Compile] = {}
 # Types whose sources are rows with a column per plain field (ReportedMetrics: its own row).
 ROW_TYPES = frozenset({"Researcher", "Paper", "Institution", "Authorship", "ReportedMetrics"})
@@ -581,7 +676,7 @@ def _global_id(_compiler: Compiler, f: Field) -> Step:
     def get(row: Any) -> str:
         return encode_global_id(type_name, row.id)
 
-    return Leaf(f.key, get, None, True)
+    return Leaf(f.key, get, None, True, ID)
 
 
 def _same(_run: Run, sources: Sequence[Source]) -> Awaitable[list[Any]]:
@@ -618,14 +713,21 @@ def _by_row_id(
 def _researcher(_compiler: Compiler, f: Field) -> Step:
     arguments = f.arguments()
 
-    async def fetch(run: Run, _sources: Sequence[Source]) -> list[Any]:
-        args = arguments(run)
-        found = await researcher_resolvers.find_researcher(
-            run.context, id=args.get("id"), slug=args.get("slug"), orcid=args.get("orcid")
-        )
-        return [found]
+    def make_fetch(columns: frozenset[str] | None) -> Fetch:
+        async def fetch(run: Run, _sources: Sequence[Source]) -> list[Any]:
+            args = arguments(run)
+            found = await researcher_resolvers.find_researcher(
+                run.context,
+                id=args.get("id"),
+                slug=args.get("slug"),
+                orcid=args.get("orcid"),
+                columns=columns,
+            )
+            return [found]
 
-    return f.child(fetch, is_list=False)
+        return fetch
+
+    return f.narrowing_child(make_fetch, is_list=False, columns=NOTHING)
 
 
 @compiles("Query.paper")
@@ -639,7 +741,7 @@ def _paper(_compiler: Compiler, f: Field) -> Step:
         )
         return [found]
 
-    return f.child(fetch, is_list=False)
+    return f.child(fetch, is_list=False, columns=NOTHING)
 
 
 def _page_args(args: dict[str, Any]) -> PageArgs:
@@ -655,17 +757,21 @@ def _page_args(args: dict[str, Any]) -> PageArgs:
 def _researchers(_compiler: Compiler, f: Field) -> Step:
     arguments = f.arguments()
 
-    async def fetch(run: Run, _sources: Sequence[Source]) -> list[Any]:
-        args = arguments(run)
-        result = await researcher_resolvers.list_researchers(
-            run.context,
-            _page_args(args),
-            query=args.get("query"),
-            order=researcher_order(args.get("order_by")),
-        )
-        return [single_count(result)]
+    def make_fetch(columns: frozenset[str] | None) -> Fetch:
+        async def fetch(run: Run, _sources: Sequence[Source]) -> list[Any]:
+            args = arguments(run)
+            result = await researcher_resolvers.list_researchers(
+                run.context,
+                _page_args(args),
+                query=args.get("query"),
+                order=researcher_order(args.get("order_by")),
+                columns=columns,
+            )
+            return [single_count(result)]
 
-    return f.child(fetch, is_list=False)
+        return fetch
+
+    return f.narrowing_child(make_fetch, is_list=False, columns=NOTHING)
 
 
 @compiles("Query.papers")
@@ -683,7 +789,7 @@ def _papers(_compiler: Compiler, f: Field) -> Step:
         )
         return [single_count(result)]
 
-    return f.child(fetch, is_list=False)
+    return f.child(fetch, is_list=False, columns=NOTHING)
 
 
 @compiles("Query.node", "Query.nodes")
@@ -697,7 +803,7 @@ def _nodes(_compiler: Compiler, f: Field) -> Step:
         found = await load_nodes(run.context, ids)
         return [found] if is_list else found
 
-    return f.child(fetch, is_list=is_list)
+    return f.child(fetch, is_list=is_list, columns=NOTHING)
 
 
 def _unwrapped(type_: GraphQLOutputType) -> GraphQLOutputType:
@@ -720,14 +826,14 @@ def _total_count(_compiler: Compiler, f: Field) -> Step:
         counts: list[Any] = await sources[0].count_many([each.count_key for each in sources])
         return counts
 
-    return f.batch_leaf(fetch)
+    return f.batch_leaf(fetch, NOTHING)
 
 
 @compiles(
     "ResearcherConnection.pageInfo", "PaperConnection.pageInfo", "CoauthorConnection.pageInfo"
 )
 def _page_info(_compiler: Compiler, f: Field) -> Step:
-    return f.child(_same, is_list=False)
+    return f.child(_same, is_list=False, columns=NOTHING, reads=False)
 
 
 @compiles(
@@ -746,7 +852,7 @@ def _page_info_field(_compiler: Compiler, f: Field) -> Step:
 
 @compiles("ResearcherConnection.nodes", "PaperConnection.nodes", "CoauthorConnection.nodes")
 def _connection_nodes(_compiler: Compiler, f: Field) -> Step:
-    return f.child(_each(operator.attrgetter("rows")), is_list=True)
+    return f.child(_each(operator.attrgetter("rows")), is_list=True, passes_through=True)
 
 
 @compiles("ResearcherConnection.edges", "PaperConnection.edges", "CoauthorConnection.edges")
@@ -754,17 +860,17 @@ def _connection_edges(_compiler: Compiler, f: Field) -> Step:
     def edges(listed: Listed) -> list[tuple[str, Any]]:
         return list(zip(listed.result.cursors, listed.rows, strict=True))
 
-    return f.child(_each(edges), is_list=True)
+    return f.child(_each(edges), is_list=True, passes_through=True)
 
 
 @compiles("ResearcherEdge.cursor", "PaperEdge.cursor", "CoauthorEdge.cursor")
 def _edge_cursor(_compiler: Compiler, f: Field) -> Step:
-    return Leaf(f.key, operator.itemgetter(0), None, True)
+    return Leaf(f.key, operator.itemgetter(0), None, True, NOTHING)
 
 
 @compiles("ResearcherEdge.node", "PaperEdge.node", "CoauthorEdge.node")
 def _edge_node(_compiler: Compiler, f: Field) -> Step:
-    return f.child(_each(operator.itemgetter(1)), is_list=False)
+    return f.child(_each(operator.itemgetter(1)), is_list=False, passes_through=True)
 
 
 @compiles("CoauthorEdge.sharedPaperCount", "CoauthorEdge.firstYear", "CoauthorEdge.lastYear")
@@ -780,6 +886,7 @@ def _coauthor_figure(_compiler: Compiler, f: Field) -> Step:
         lambda edge: get_column(edge[1]),
         leaf_serializer(f.graphql_field.type),
         f.non_null,
+        frozenset({column}),
     )
 
 
@@ -790,28 +897,31 @@ def _coauthor_figure(_compiler: Compiler, f: Field) -> Step:
 def _researcher_papers(_compiler: Compiler, f: Field) -> Step:
     arguments = f.arguments()
 
-    async def fetch(run: Run, sources: Sequence[Source]) -> list[Any]:
-        args = arguments(run)
-        spec = filter_spec(args.get("filter"))
-        order = paper_order(args.get("order_by"))
-        list_spec = paper_resolvers.paper_list_spec(_page_args(args), spec=spec, order=order)
-        loaders = run.context.loaders
-        pages = await loaders.load_paper_page_by_researcher_id(
-            [(row.id, list_spec) for row in sources]
-        )
-        ordering = paper_queries.paper_ordering(
-            list_spec.order_field, descending=list_spec.descending
-        )
-        return [
-            listed(
-                page_result(page, ordering, _no_count),
-                (row.id, spec),
-                loaders.load_paper_count_by_researcher_id,
+    def make_fetch(columns: frozenset[str] | None) -> Fetch:
+        async def fetch(run: Run, sources: Sequence[Source]) -> list[Any]:
+            args = arguments(run)
+            spec = filter_spec(args.get("filter"))
+            order = paper_order(args.get("order_by"))
+            list_spec = paper_resolvers.paper_list_spec(_page_args(args), spec=spec, order=order)
+            loaders = run.context.loaders
+            pages = await loaders.load_paper_page_by_researcher_id(
+                [(row.id, list_spec) for row in sources], columns
             )
-            for row, page in zip(sources, pages, strict=True)
-        ]
+            ordering = paper_queries.paper_ordering(
+                list_spec.order_field, descending=list_spec.descending
+            )
+            return [
+                listed(
+                    page_result(page, ordering, _no_count),
+                    (row.id, spec),
+                    loaders.load_paper_count_by_researcher_id,
+                )
+                for row, page in zip(sources, pages, strict=True)
+            ]
 
-    return f.child(fetch, is_list=False)
+        return fetch
+
+    return f.narrowing_child(make_fetch, is_list=False)
 
 
 async def _no_count() -> int:
@@ -869,12 +979,22 @@ def _metrics(_compiler: Compiler, f: Field) -> Step:
         year = args.get("as_of_year")
         as_of_year = year if year is not None else run.context.today.year
         kept = only_kept and window == Window()
+        # Rows that carry the kept figures: a leaderboard's, or a look-up that joined them
+        # (NULL when the researcher has no kept row; then they are read as usual).
         ranked = kept and bool(sources) and "h_index" in sources[0]._fields
         return [
-            MetricsOf(row.id, window, as_of_year, kept, row if ranked else None) for row in sources
+            MetricsOf(
+                row.id,
+                window,
+                as_of_year,
+                kept,
+                row if ranked and row.h_index is not None else None,
+            )
+            for row in sources
         ]
 
-    return f.child(fetch, is_list=False)
+    # A leaderboard's rows carry the kept figures (MetricsOf.ranked_row).
+    return f.child(fetch, is_list=False, columns=ID | KEPT_COLUMNS, reads=False)
 
 
 async def _summaries(run: Run, sources: Sequence[MetricsOf]) -> list[Summary]:
@@ -893,6 +1013,7 @@ async def _summaries(run: Run, sources: Sequence[MetricsOf]) -> list[Summary]:
     return [m.summary for m in sources]  # type: ignore[misc]
 
 
+KEPT_COLUMNS = frozenset({"paper_count", "citation_count", "h_index"})
 SUMMARY_FIELDS = {
     "paperCount": "paper_count",
     "citationCount": "citation_count",
@@ -928,7 +1049,8 @@ def _metric(_compiler: Compiler, f: Field) -> Step:
                 return [int(read(row)) for row in rows]
         return [read(summary) for summary in await _summaries(run, sources)]
 
-    return f.batch_leaf(fetch)
+    # Kept figures come with a leaderboard's rows: then no statement (not counted as one).
+    return f.batch_leaf(fetch, reads=not kept_name)
 
 
 @compiles("Metrics.papersByYear")
@@ -975,7 +1097,7 @@ def _count(_compiler: Compiler, f: Field) -> Step:
 
 @compiles("CategoryCount.category")
 def _category_of_count(_compiler: Compiler, f: Field) -> Step:
-    return f.child(_each(lambda pair: (pair[0], None)), is_list=False)
+    return f.child(_each(lambda pair: (pair[0], None)), is_list=False, reads=False)
 
 
 # Categories: (code, name or None) pairs; the name read by code when not at hand.
@@ -1008,7 +1130,9 @@ def _primary_category(_compiler: Compiler, f: Field) -> Step:
         code = row.primary_category
         return None if code is None else (code, None)
 
-    return f.child(_each(category), is_list=False)
+    return f.child(
+        _each(category), is_list=False, columns=frozenset({"primary_category"}), reads=False
+    )
 
 
 @compiles("Paper.categories")
@@ -1024,12 +1148,20 @@ def _paper_categories(_compiler: Compiler, f: Field) -> Step:
 
 @compiles("Paper.authors")
 def _authors(_compiler: Compiler, f: Field) -> Step:
-    return f.child(_by_row_id(lambda c: c.loaders.load_authorships_by_paper_id), is_list=True)
+    def make_fetch(columns: frozenset[str] | None) -> Fetch:
+        async def fetch(run: Run, sources: Sequence[Source]) -> list[Any]:
+            loaders = run.context.loaders
+            return await loaders.load_authorships_by_paper_id([row.id for row in sources], columns)
+
+        return fetch
+
+    return f.narrowing_child(make_fetch, is_list=True)
 
 
 @compiles("Authorship.researcher")
 def _authorship_researcher(_compiler: Compiler, f: Field) -> Step:
-    return f.child(_same, is_list=False)  # the byline's row carries the researcher's columns
+    # The byline's row carries the researcher's columns.
+    return f.child(_same, is_list=False, passes_through=True)
 
 
 @compiles("Paper.institutions")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -19,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.direct import Direct, narrowed_direct
 from db.queries.batches import id_in, prepared, rows_for_ids
 from db.queries.pages import Ordering, parse_date, parse_float, parse_int, parse_str
 from db.tables import (
@@ -48,8 +50,13 @@ class PaperFilter:
     institution: str | None = None
 
 
+@cache
 def paper_ordering(field: str, *, descending: bool) -> Ordering:
-    """PUBLISHED_ON, CITATION_COUNT or TITLE; unknown dates and counts sort as the least."""
+    """PUBLISHED_ON, CITATION_COUNT or TITLE; unknown dates and counts sort as the least.
+
+    Made once per field and direction: building the expressions is a fair part of a
+    page's CPU when its statement itself is made once.
+    """
     c = paper.c
     keys: tuple[ColumnElement[Any], ...]
     if field == "PUBLISHED_ON":
@@ -190,6 +197,11 @@ def _authorships_of_papers(dialect: str) -> Select[Any]:
             authorship.c.id,
         )
     )
+
+
+def authorships_of_papers_direct(dialect: str, columns: frozenset[str]) -> Direct:
+    """`authorships_of_papers` with only these columns (and paper_id), run on the driver."""
+    return narrowed_direct(_authorships_of_papers, dialect, columns | {"paper_id"})
 
 
 async def authorships_of_papers(connection: AsyncConnection, ids: Sequence[int]) -> list[AnyRow]:

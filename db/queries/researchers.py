@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Select, Subquery, bindparam, case, func, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.direct import Direct, direct, narrowed
 from db.names import name_key
 from db.queries.batches import id_in, prepared, rows_for_ids
-from db.queries.pages import Ordering, parse_int, parse_str
+from db.queries.pages import Ordering, PageRequest, page_statement, parse_int, parse_str
 from db.tables import (
     AnyRow,
     authorship,
@@ -24,6 +25,9 @@ from db.tables import (
 )
 from db.tables import reported_metrics as reported
 from db.tables import researcher_alias as alias
+
+if TYPE_CHECKING:
+    from db.engine import ReadSnapshot
 
 STAT_FIELDS = ("PAPER_COUNT", "CITATION_COUNT", "H_INDEX")
 NAME_ORDERING = Ordering("NAME", (researcher.c.name_key, researcher.c.id), (parse_str, parse_int))
@@ -124,6 +128,55 @@ async def researchers_by_ids(connection: AsyncConnection, ids: Sequence[int]) ->
 @cache
 def _researcher_by(column: str) -> Select[Any]:
     return select(researcher).where(researcher.c[column] == bindparam("value"))
+
+
+@cache
+def unsearched_select(order_field: str, descending: bool) -> tuple[Select[Any], Ordering]:
+    """`researchers_select` without a search, made once per ordering."""
+    return researchers_select(query=None, order_field=order_field, descending=descending)
+
+
+@cache
+def researchers_page_direct(
+    order_field: str,
+    descending: bool,
+    request: PageRequest,
+    columns: frozenset[str],
+    dialect: str,
+) -> Direct:
+    """A first page of `researchers_select` (no search) with only these columns, on the driver."""
+    statement, ordering = unsearched_select(order_field, descending)
+    return direct(page_statement(narrowed(statement, columns | {"id"}), ordering, request), dialect)
+
+
+@cache
+def researcher_by_direct(column: str, dialect: str, columns: frozenset[str]) -> Direct:
+    """`researcher_by` with only these columns (and the id), run on the driver.
+
+    Kept figures among the columns (h_index, paper_count, citation_count) come from
+    the researcher's researcher_indicators row in the same statement, NULL without one,
+    as a leaderboard's rows carry them.
+    """
+    statement = narrowed(_researcher_by(column), columns | {"id"})
+    kept = [researcher_indicators.c[name] for name in KEPT_COLUMNS if name in columns]
+    if kept:
+        statement = statement.outerjoin(
+            researcher_indicators, researcher_indicators.c.researcher_id == researcher.c.id
+        ).add_columns(*kept)
+    return direct(statement, dialect)
+
+
+# The kept figures (researcher_indicators) a researcher's row may carry, by column.
+KEPT_COLUMNS = tuple(figure.lower() for figure in STAT_FIELDS)
+
+
+async def researcher_with_columns(
+    snapshot: ReadSnapshot, column: str, value: str, columns: frozenset[str]
+) -> AnyRow | None:
+    """`researcher_by` reading only these columns (db.direct), in the request's snapshot."""
+    statement = researcher_by_direct(column, snapshot.dialect, columns)
+    rows = await snapshot.fetch(statement, {"value": value})
+    return rows[0] if rows else None
 
 
 async def researcher_by(connection: AsyncConnection, column: str, value: str) -> AnyRow | None:

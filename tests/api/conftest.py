@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 
 from api.app import create_app
 from api.settings import Settings
+from db.queries import researchers as researcher_queries
 from tests.redis_proxy import proxy  # noqa: F401  (a fixture: a Redis a test can cut off)
 
 
@@ -92,3 +93,12 @@ async def blank(database_url: str) -> AsyncIterator[GraphQLClient]:
     """A client of the app over an empty database of this test's own."""
     async for client in open_client(database_url):
         yield client
+
+
+def patch_researcher_lookups(
+    monkeypatch: pytest.MonkeyPatch, wrap: Callable[[Callable[..., Any]], Callable[..., Any]]
+) -> None:
+    """Replace every look-up of a researcher by a unique key (the resolvers' and compiled
+    reads', db.queries.researchers) by `wrap(original)`: a fault or a delay in all of them."""
+    for name in ("researcher_by", "researcher_with_columns"):
+        monkeypatch.setattr(researcher_queries, name, wrap(getattr(researcher_queries, name)))

@@ -15,7 +15,7 @@ import pytest
 from api.app import create_app
 from api.observability import JsonFormatter
 from api.settings import Settings
-from db.queries import researchers as researcher_queries
+from tests.api.conftest import patch_researcher_lookups
 
 PROFILE = """
 query Profile {
@@ -123,7 +123,7 @@ async def test_a_masked_error_is_logged_with_its_traceback_under_the_request_id(
     async def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("secret SQL: SELECT * FROM api_token")
 
-    monkeypatch.setattr(researcher_queries, "researcher_by", broken)
+    patch_researcher_lookups(monkeypatch, lambda _original: broken)
     response = await client.post(
         "/graphql",
         json={"query": '{ researcher(slug: "david-bau") { name } }'},
@@ -171,7 +171,7 @@ async def test_metrics_count_requests_latency_and_errors_by_kind(
     async def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(researcher_queries, "researcher_by", broken)
+    patch_researcher_lookups(monkeypatch, lambda _original: broken)
     await client.post("/graphql", json={"query": '{ researcher(slug: "x") { name } }'})
     page = await client.get("/metrics")
     assert page.status_code == 200

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -13,6 +13,7 @@ import pytest
 from api.app import create_app
 from api.settings import Settings
 from db.queries import researchers as researcher_queries
+from tests.api.conftest import patch_researcher_lookups
 
 LIMITS = {"max_depth": 4, "max_aliases": 2, "max_tokens": 40, "max_cost": 120}
 
@@ -140,13 +141,14 @@ async def test_a_body_over_the_limit_is_refused_with_413(seeded_url: str) -> Non
 async def test_a_request_over_the_time_limit_ends_with_a_timeout_error(
     seeded_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original = researcher_queries.researcher_by
+    def slowed(original: Callable[..., Any]) -> Callable[..., Any]:
+        async def slow(*args: Any, **kwargs: Any) -> Any:
+            await asyncio.sleep(1)
+            return await original(*args, **kwargs)
 
-    async def slow(*args: Any, **kwargs: Any) -> Any:
-        await asyncio.sleep(1)
-        return await original(*args, **kwargs)
+        return slow
 
-    monkeypatch.setattr(researcher_queries, "researcher_by", slow)
+    patch_researcher_lookups(monkeypatch, slowed)
     async for client in client_with(seeded_url, request_timeout_s=0.2):
         response = await client.post(
             "/graphql", json={"query": '{ researcher(slug: "david-bau") { name } }'}
@@ -168,7 +170,7 @@ async def test_an_unexpected_error_is_masked_logged_and_named_by_request_id(
     async def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("secret SQL: SELECT * FROM api_token")
 
-    monkeypatch.setattr(researcher_queries, "researcher_by", broken)
+    patch_researcher_lookups(monkeypatch, lambda _original: broken)
     async for client in client_with(seeded_url):
         with caplog.at_level(logging.ERROR, logger="scholargraph.errors"):
             response = await client.post(
