@@ -20,16 +20,17 @@ from strawberry.types.unset import UNSET
 
 from api import cache as response_cache
 from api.caching import apply_cache_policy
+from api.compiled_door import CompiledDoor
 from api.execution import ExecutionThread
 from api.graphiql import graphiql_html
 from api.observability import RecordOperation, note_errors, request_record
 from api.persisted import PersistedQueries, PersistedQueryError, resolve_query
-from api.protection import protection_extensions
+from api.protection import planner_of, protection_extensions
 from api.settings import Settings
 from db.reads import announcing
 from resolvers.bounds import ListBounds
 from resolvers.context import Context
-from schema import ExtensionFactory, build_schema
+from schema import build_schema
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 GET_MUTATION = "when using GET"  # the end of Strawberry's reason for refusing one
@@ -55,12 +56,14 @@ class GraphQLView(GraphQL[Context, None]):
         graphiql: bool,
         persisted_queries: PersistedQueries,
         cache_max_age_s: int,
+        door: CompiledDoor | None = None,
     ) -> None:
         super().__init__(
             schema, graphql_ide="graphiql" if graphiql else None, multipart_uploads_enabled=False
         )
         self.persisted_queries = persisted_queries
         self.cache_max_age_s = cache_max_age_s
+        self.door = door
 
     async def get_context(
         self,
@@ -136,6 +139,14 @@ class GraphQLView(GraphQL[Context, None]):
             )
             if early is not None:
                 return early
+        elif self.door is not None and accepts_json(request.headers.get("accept", "")):
+            media_type = negotiated(request)
+            content_type = (
+                f"{GRAPHQL_RESPONSE}; charset=utf-8" if media_type == "gql" else "application/json"
+            )
+            answered = await self.door.answer(request, content_type)
+            if answered is not None:
+                return answered
         try:
             response = await super().run(request, context, root_value)
             if cache is None or not isinstance(response, Response):
@@ -235,6 +246,11 @@ def negotiated(request: Request) -> str:
     return "gql" if accepts_graphql_response(request.headers.get("accept", "")) else "js"
 
 
+def accepts_json(accept: str) -> bool:
+    """The Accept header lets the answer be JSON of either media type (or says nothing)."""
+    return not accept or "json" in accept or "*/*" in accept
+
+
 def accepts_graphql_response(accept: str) -> bool:
     """True when the Accept header prefers the GraphQL response media type to plain JSON."""
     weights: dict[str, float] = {}
@@ -253,17 +269,12 @@ def create_graphql_view(
     settings: Settings, bounds: Callable[[], ListBounds], persisted_queries: PersistedQueries
 ) -> GraphQLView:
     """The endpoint for these settings: the schema with the server's extensions."""
-    served = build_schema(extensions=[*server_extensions(settings, bounds), RecordOperation])
+    planner = planner_of(settings)
+    served = build_schema(extensions=[*protection_extensions(planner, bounds), RecordOperation])
     return GraphQLView(
         served,
         graphiql=settings.graphiql,
         persisted_queries=persisted_queries,
         cache_max_age_s=settings.cache_max_age_s,
+        door=CompiledDoor(served, planner, bounds, settings.cache_max_age_s),
     )
-
-
-def server_extensions(
-    settings: Settings, bounds: Callable[[], ListBounds]
-) -> list[ExtensionFactory]:
-    """Extensions that depend on how the server is configured (limits, logging)."""
-    return protection_extensions(settings, bounds)

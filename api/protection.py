@@ -27,22 +27,26 @@ from schema import ExtensionFactory
 from schema.plans import Limits, OperationPlans, Planner
 
 
-def protection_extensions(
-    settings: Settings, bounds: Callable[[], ListBounds]
-) -> list[ExtensionFactory]:
-    """The pre-execution limits, as configured: each document planned once (schema.plans)."""
+def planner_of(settings: Settings) -> Planner:
+    """The planner of the configured limits: each document planned once (schema.plans)."""
     limits = Limits(
         max_depth=settings.max_depth,
         max_aliases=settings.max_aliases,
         max_tokens=settings.max_tokens,
         max_cost=settings.max_cost,
     )
-    planner = Planner(
+    return Planner(
         limits,
         maxsize=settings.planned_documents_max,
         fast_path=settings.fast_path,
         compiled_reads=settings.compiled_reads,
     )
+
+
+def protection_extensions(
+    planner: Planner, bounds: Callable[[], ListBounds]
+) -> list[ExtensionFactory]:
+    """The pre-execution limits, as the planner holds them."""
     return [lambda: OperationPlans(planner=planner, bounds=bounds)]
 
 

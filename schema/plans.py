@@ -90,6 +90,13 @@ class Planner:
             self._fast = FastExecutor(schema)
         return self._fast
 
+    def planned(self, text: str) -> DocumentPlan | None:
+        """The plan of a document already planned (by `plan_for`), without planning it."""
+        plan = self._plans.get(text)
+        if plan is not None:
+            self._plans.move_to_end(text)
+        return plan
+
     def plan_for(self, schema: GraphQLSchema, text: str, rules: tuple[Any, ...]) -> DocumentPlan:
         plan = self._plans.get(text)
         if plan is not None:

@@ -3,18 +3,21 @@
 There are two: compiled reads (schema.compiled), tried first, and the lean
 executor (schema.fast) behind them. Two apps over the same database, one with
 a fast path (compiled reads on, or off so that the lean executor answers) and
-one with neither, are asked the same requests over HTTP: the README's first query, the benchmark's
-pages, the typed clients' operations, hand-written cases for every part of the
-language the fast path handles (fragments, inline fragments on Node, aliases,
-@skip/@include with variables and their defaults, __typename, nulls, errors in
-the middle of a list, every limit), and hundreds of queries generated from the
-schema. Every response body and status must be identical, and the fast path
-must really have answered the requests that hold no error.
+one with neither, are asked the same requests over HTTP (the fast one twice:
+compiled reads answer the second at the door, api.compiled_door): the README's
+first query, the benchmark's pages, the typed clients' operations, hand-written
+cases for every part of the language the fast path handles (fragments, inline
+fragments on Node, aliases, @skip/@include with variables and their defaults,
+__typename, nulls, errors in the middle of a list, every limit), and hundreds
+of queries generated from the schema. Every response body and status must be
+identical, and the fast path must really have answered the requests that hold
+no error.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
@@ -26,8 +29,10 @@ import pytest
 from graphql import print_ast
 from hypothesis import HealthCheck, given, settings
 from hypothesis_graphql import queries
+from starlette.requests import Request
 
 from api.app import create_app
+from api.compiled_door import CompiledDoor
 from api.settings import Settings
 from schema.fast import FastExecutor
 from schema.plans import OperationPlans
@@ -135,11 +140,20 @@ class Answers:
         self.reference = ref
 
     def both(self, document: str, variables: dict[str, Any]) -> tuple[httpx.Response, ...]:
+        """The fast app's answer and the reference's.
+
+        The fast app is asked twice: a document it has planned and compiled is answered
+        the second time at the door (api.compiled_door), which must answer alike too.
+        """
         body = {"query": document, "variables": variables}
-        return tuple(
+        fast, again, reference = (
             self.runner.run(client.post("/graphql", json=body))
-            for client in (self.fast, self.reference)
+            for client in (self.fast, self.fast, self.reference)
         )
+        assert (again.status_code, again.content) == (fast.status_code, fast.content)
+        assert again.headers["content-type"] == fast.headers["content-type"]
+        assert again.headers["cache-control"] == fast.headers["cache-control"]
+        return fast, reference
 
 
 @contextmanager
@@ -181,6 +195,15 @@ def compiled(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return data
 
     monkeypatch.setattr(OperationPlans, "_run_compiled", spy)
+    door_answer = CompiledDoor.answer
+
+    async def door_spy(self: CompiledDoor, request: Request, *args: Any) -> Any:
+        response = await door_answer(self, request, *args)
+        if response is not None:  # compiled reads answered at the door (api.compiled_door)
+            seen.append(print_ast(graphql.parse(json.loads(await request.body())["query"])))
+        return response
+
+    monkeypatch.setattr(CompiledDoor, "answer", door_spy)
     return seen
 
 
