@@ -216,6 +216,14 @@ class Authorship(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("paper_id", "researcher_id"),
         Index("ix_authorship_paper_id_position", "paper_id", "position"),
+        # A researcher's papers in their list's order, read from the index (migration 0007).
+        Index(
+            "ix_authorship_researcher_paper_order",
+            "researcher_id",
+            "paper_sort_year",
+            "paper_sort_date",
+            "paper_id",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -224,6 +232,10 @@ class Authorship(SQLModel, table=True):
     # 1-based; NULL when the researcher is known to be on the paper but not where.
     position: int | None = None
     display_name: str = Field(max_length=NAME_MAX_LENGTH)
+    # The paper's year and date as its lists sort them (unknown: 0, 0001-01-01). Triggers
+    # (migration 0007) fill them when a row is written without them and follow the paper.
+    paper_sort_year: int | None = None
+    paper_sort_date: date | None = None
 
 
 class UnlinkedAuthor(SQLModel, table=True):

@@ -368,7 +368,8 @@ class Loaders:
 
 def _papers_of_researchers(spec: PaperListSpec, _parents: list[int]) -> Any:
     statement, parent = papers.papers_of_researchers_select(spec.filter)
-    return statement, parent, papers.paper_ordering(spec.order_field, descending=spec.descending)
+    ordering = papers.researcher_papers_ordering(spec.order_field, descending=spec.descending)
+    return statement, parent, ordering
 
 
 def _papers_of_institutions(spec: PaperListSpec, _parents: list[int]) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache
 from typing import Any
@@ -75,6 +75,22 @@ def paper_ordering(field: str, *, descending: bool) -> Ordering:
     else:
         raise ValueError(f"unknown paper ordering {field}")
     return Ordering(f"{field}:{'DESC' if descending else 'ASC'}", keys, parsers, descending)
+
+
+@cache
+def researcher_papers_ordering(field: str, *, descending: bool) -> Ordering:
+    """`paper_ordering` for the papers of researchers (joined through `authorship`).
+
+    Newest first (or last) reads the copies of the paper's keys each authorship
+    keeps (migration 0007): the index on (researcher_id, those keys, paper_id)
+    yields a researcher's page in order. The values, and so the cursors, are the
+    paper's own.
+    """
+    ordering = paper_ordering(field, descending=descending)
+    if field != "PUBLISHED_ON":
+        return ordering
+    keys = (authorship.c.paper_sort_year, authorship.c.paper_sort_date, authorship.c.paper_id)
+    return replace(ordering, keys=keys)
 
 
 def relevance_ordering(rank: ColumnElement[Any]) -> Ordering:
