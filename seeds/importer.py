@@ -7,7 +7,8 @@ before it is written and compared before it is changed, so importing a
 file twice changes nothing and reports every record unchanged. (On
 PostgreSQL a batch's commit does not wait for the disk; a server crash may
 lose the last few batches, and the import's last commit waits for them all:
-db.writes.bulk.begin_writing.) The next batch is read while one is written.
+db.writes.bulk.begin_writing.) On PostgreSQL the next batch is read while
+one is written.
 
 On PostgreSQL a batch holds an advisory lock per key it may create (DOIs,
 author ids, name keys ...), and the server's lock table is shared by every
@@ -15,11 +16,15 @@ connection (max_locks_per_transaction x max_connections, 6,400 by default);
 so a batch is cut into transactions of at most LOCK_BUDGET keys.
 
 Leaderboard figures (researcher_indicators) of the researchers an import
-touches are recomputed once per REFRESH_EVERY records and at the end, not
-after every batch: a researcher on a thousand works of a file would
-otherwise be recomputed once per batch, at a cost that grows with the file.
-An import that crashes may leave figures stale for the works of its last
-stretch; `scholargraph db refresh-indicators` recomputes them all.
+touches are recomputed when REFRESH_TOUCHED of them have gathered, and at
+the end: not after every batch nor every so many records, because each
+refresh reads every paper of each researcher it recomputes. A researcher on
+works all over a file would be recomputed over all their papers once per
+refresh, a cost growing with the square of the file: refreshed every
+100,000 records, the refreshes took a fifth of a million-work import. The
+set of ids gathered is what bounds memory. An import that crashes may leave
+figures stale for the works written since the last refresh; `scholargraph
+db refresh-indicators` recomputes them all.
 
 A record that does not have its source's shape is reported and skipped; with
 `strict`, the first one ends the import and nothing of its batch is written.
@@ -48,7 +53,7 @@ __all__ = ["DEFAULT_BATCH", "ImportSummary", "Outcome", "StrictImportError", "im
 
 DEFAULT_BATCH = 2000
 LOCK_BUDGET = 2500
-REFRESH_EVERY = 100_000
+REFRESH_TOUCHED = 100_000  # researchers gathered before their figures are recomputed
 READ_SLICE = 32  # records read between two turns of a batch being written
 
 
@@ -127,19 +132,22 @@ async def _import(
     batch_size: int,
     progress: Callable[[int], None] | None,
 ) -> ImportSummary:
-    """Read the next batch while the last one is written; write them one after another.
+    """Write the batches one after another; on PostgreSQL, read the next while one is written.
 
     Each batch is written once the one before has committed (it may match
-    what that one created), in a task of its own, while the file is read
-    on: the reading takes the time the batch's statements leave the event
-    loop idle. When the reading fails (a bad record under strict, a file
-    cut short), the batch being written is finished first, as it would have
-    been had it been written before the reading went on.
+    what that one created). On PostgreSQL it is written in a task of its
+    own while the file is read on: the reading takes the time the server
+    leaves this process idle. On SQLite the database works in a thread of
+    this process that needs the GIL around each row it binds, and a reader
+    holding the GIL would only slow it. When the reading fails (a bad record
+    under strict, a file cut short), the batch being written is finished
+    first, as it would have been had it been written before the reading
+    went on.
     """
     summary = ImportSummary()
     touched: set[int] = set()
-    since_refresh = 0
     writing: asyncio.Task[set[int]] | None = None
+    ahead = sessions.kw["bind"].dialect.name == "postgresql"
 
     def busy() -> bool:
         return writing is not None and not writing.done()
@@ -149,11 +157,13 @@ async def _import(
             if writing is not None:
                 touched |= await writing
                 writing = None
-            if since_refresh >= REFRESH_EVERY:
+            if len(touched) >= REFRESH_TOUCHED:
                 await _refresh(sessions, touched)
-                touched, since_refresh = set(), 0
+                touched = set()
             writing = asyncio.create_task(_write(sessions, batch, summary, progress))
-            since_refresh += len(batch)
+            if not ahead:
+                touched |= await writing
+                writing = None
         if writing is not None:
             touched |= await writing
             writing = None
