@@ -116,16 +116,16 @@ class ReadSnapshot:
     lets one piece of work at a time onto the connection.
     """
 
-    def __init__(self, engine: AsyncEngine, *, single_statement: bool = False) -> None:
+    def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._connection: AsyncConnection | None = None
         self._lock = asyncio.Lock()
         self._closed = False
         # A reader that expects one statement asks for no transaction (a statement is its
-        # own snapshot): no BEGIN and no ROLLBACK round trips. It may then `fetch` one
-        # statement; a second, or any `run`, raises SecondStatementError, and the reader
-        # starts again on a snapshot with a transaction.
-        self.single_statement = single_statement
+        # own snapshot): no BEGIN and no ROLLBACK round trips (expect_one_statement). It may
+        # then `fetch` one statement; a second, or any `run`, raises SecondStatementError,
+        # and the reader starts again on a snapshot with a transaction.
+        self.single_statement = False
         self._statements = 0
 
     async def run(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
@@ -189,6 +189,12 @@ class ReadSnapshot:
                 await asyncio.shield(_close_quietly(connection))
                 raise
         return statement.rows(fetched)
+
+    def expect_one_statement(self) -> bool:
+        """Read the next statement in no transaction, if nothing was read yet (see __init__)."""
+        if self._connection is None and self._statements == 0 and not self._closed:
+            self.single_statement = True
+        return self.single_statement
 
     def _count_statement(self) -> None:
         self._statements += 1

@@ -70,10 +70,10 @@ class Context:
         """
         return await self.snapshot.run(work)
 
-    async def start_reads_again(self, *, single_statement: bool = False) -> None:
+    async def start_reads_again(self) -> None:
         """A fresh snapshot and fresh loaders: what was read so far is forgotten."""
         await self.snapshot.close()
-        self.snapshot = ReadSnapshot(self.engine, single_statement=single_statement)
+        self.snapshot = ReadSnapshot(self.engine)
         self.loaders = Loaders(self.snapshot)
 
     async def close(self) -> None:

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from sqlalchemy import ColumnElement, Select, bindparam
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -75,48 +75,61 @@ def _grouped(pairs: Iterable[tuple[int, V]], ids: Sequence[int]) -> list[list[V]
     return [groups.get(i, []) for i in ids]
 
 
+class _Lazy(Generic[K, V]):
+    """A loader made on first use: most requests use two or three of them.
+
+    The DataLoader it makes (over the Loaders' `load_<name>` method) replaces it
+    in the instance, so later uses are plain attribute reads.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> _Lazy[K, V]: ...
+
+    @overload
+    def __get__(self, instance: Loaders, owner: type) -> DataLoader[K, V]: ...
+
+    def __get__(self, instance: Loaders | None, owner: type) -> Any:
+        if instance is None:
+            return self
+        made: DataLoader[K, V] = DataLoader(load_fn=getattr(instance, f"load_{self.name}"))
+        instance.__dict__[self.name] = made
+        return made
+
+
 class Loaders:
     """The loaders of one request."""
 
+    researchers_by_id: _Lazy[int, AnyRow | None] = _Lazy()
+    papers_by_id: _Lazy[int, AnyRow | None] = _Lazy()
+    institutions_by_id: _Lazy[int, AnyRow | None] = _Lazy()
+    authorships_by_paper_id: _Lazy[int, list[AnyRow]] = _Lazy()
+    category_codes_by_paper_id: _Lazy[int, list[str]] = _Lazy()
+    institutions_by_paper_id: _Lazy[int, list[AnyRow]] = _Lazy()
+    links_by_paper_id: _Lazy[int, list[str]] = _Lazy()
+    citation_years_by_paper_id: _Lazy[int, list[tuple[int, int]]] = _Lazy()
+    aliases_by_researcher_id: _Lazy[int, list[str]] = _Lazy()
+    institutions_by_researcher_id: _Lazy[int, list[AnyRow]] = _Lazy()
+    reported_by_researcher_id: _Lazy[int, AnyRow | None] = _Lazy()
+    indicators_by_researcher_id: _Lazy[int, AnyRow | None] = _Lazy()
+    paper_facts_by_researcher_id: _Lazy[int, list[engine.PaperFacts]] = _Lazy()
+    citation_years_by_researcher_id: _Lazy[int, list[tuple[int, int, int]]] = _Lazy()
+    corpus_totals: _Lazy[None, AnyRow] = _Lazy()
+    categories_by_code: _Lazy[str, AnyRow | None] = _Lazy()
+    paper_count_by_category_code: _Lazy[str, int] = _Lazy()
+    paper_page_by_researcher_id: _Lazy[tuple[int, PaperListSpec], Page] = _Lazy()
+    paper_count_by_researcher_id: _Lazy[tuple[int, PaperFilter], int] = _Lazy()
+    paper_page_by_institution_id: _Lazy[tuple[int, PaperListSpec], Page] = _Lazy()
+    paper_count_by_institution_id: _Lazy[tuple[int, PaperFilter], int] = _Lazy()
+    coauthor_page_by_researcher_id: _Lazy[tuple[int, ListSpec], Page] = _Lazy()
+    coauthor_count_by_researcher_id: _Lazy[int, int] = _Lazy()
+    researcher_page_by_institution_id: _Lazy[tuple[int, ListSpec], Page] = _Lazy()
+    researcher_count_by_institution_id: _Lazy[int, int] = _Lazy()
+
     def __init__(self, snapshot: ReadSnapshot) -> None:
         self.snapshot = snapshot
-        self.researchers_by_id = self._loader(self.load_researchers_by_id)
-        self.papers_by_id = self._loader(self.load_papers_by_id)
-        self.institutions_by_id = self._loader(self.load_institutions_by_id)
-        self.authorships_by_paper_id = self._loader(self.load_authorships_by_paper_id)
-        self.category_codes_by_paper_id = self._loader(self.load_category_codes_by_paper_id)
-        self.institutions_by_paper_id = self._loader(self.load_institutions_by_paper_id)
-        self.links_by_paper_id = self._loader(self.load_links_by_paper_id)
-        self.citation_years_by_paper_id = self._loader(self.load_citation_years_by_paper_id)
-        self.aliases_by_researcher_id = self._loader(self.load_aliases_by_researcher_id)
-        self.institutions_by_researcher_id = self._loader(self.load_institutions_by_researcher_id)
-        self.reported_by_researcher_id = self._loader(self.load_reported_by_researcher_id)
-        self.indicators_by_researcher_id = self._loader(self.load_indicators_by_researcher_id)
-        self.paper_facts_by_researcher_id = self._loader(self.load_paper_facts_by_researcher_id)
-        self.citation_years_by_researcher_id = self._loader(
-            self.load_citation_years_by_researcher_id
-        )
-        self.corpus_totals = self._loader(self.load_corpus_totals)
-        self.categories_by_code = self._loader(self.load_categories_by_code)
-        self.paper_count_by_category_code = self._loader(self.load_paper_count_by_category_code)
-        self.paper_page_by_researcher_id = self._loader(self.load_paper_page_by_researcher_id)
-        self.paper_count_by_researcher_id = self._loader(self.load_paper_count_by_researcher_id)
-        self.paper_page_by_institution_id = self._loader(self.load_paper_page_by_institution_id)
-        self.paper_count_by_institution_id = self._loader(self.load_paper_count_by_institution_id)
-        self.coauthor_page_by_researcher_id = self._loader(self.load_coauthor_page_by_researcher_id)
-        self.coauthor_count_by_researcher_id = self._loader(
-            self.load_coauthor_count_by_researcher_id
-        )
-        self.researcher_page_by_institution_id = self._loader(
-            self.load_researcher_page_by_institution_id
-        )
-        self.researcher_count_by_institution_id = self._loader(
-            self.load_researcher_count_by_institution_id
-        )
-
-    @staticmethod
-    def _loader(load: Callable[[list[K]], Awaitable[list[V]]]) -> DataLoader[K, V]:
-        return DataLoader(load_fn=load)
 
     async def _read(self, statement: Callable[[AsyncConnection], Awaitable[V]]) -> V:
         return await self.snapshot.run(statement)

@@ -205,8 +205,7 @@ class CompiledOperation:
         self.several_statements = certain_reads(root) > 1
 
     async def run(self, context: Context, variables: VariableValues) -> dict[str, Any]:
-        if not self.several_statements:
-            await context.start_reads_again(single_statement=True)
+        if not self.several_statements and context.snapshot.expect_one_statement():
             try:
                 return await self._run(context, variables)
             except SecondStatementError:
