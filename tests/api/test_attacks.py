@@ -23,6 +23,7 @@ from api.app import create_app
 from api.settings import Settings
 from resolvers.metrics import PaperFacts
 from resolvers.nodes import encode_global_id
+from schema.plans import MAX_SELECTIONS
 
 
 @pytest.fixture
@@ -199,6 +200,13 @@ async def test_a_document_too_large_to_check_is_refused_with_a_reason(
             "extensions": {"code": "DOCUMENT_TOO_COMPLEX"},
         }
     ]
+
+
+async def test_a_selection_is_checked_only_up_to_its_size_limit(client: httpx.AsyncClient) -> None:
+    widest = " ".join(["__typename"] * MAX_SELECTIONS)
+    assert (await post(client, f"{{ {widest} }}"))["data"] == {"__typename": "Query"}
+    [refused] = (await post(client, f"{{ {widest} __typename }}"))["errors"]
+    assert refused["extensions"] == {"code": "DOCUMENT_TOO_COMPLEX"}
 
 
 METRICS = """{ researcher(slug: "david-bau") { metrics { hIndex paperCount
