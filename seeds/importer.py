@@ -20,9 +20,11 @@ touches are recomputed when REFRESH_TOUCHED of them have gathered, and at
 the end: not after every batch nor every so many records, because each
 refresh reads every paper of each researcher it recomputes. A researcher on
 works all over a file would be recomputed over all their papers once per
-refresh, a cost growing with the square of the file: refreshed every
-100,000 records, the refreshes took a fifth of a million-work import. The
-set of ids gathered is what bounds memory. An import that crashes may leave
+refresh, a cost growing with the square of the file. (At a million
+generated works on SQLite the change from a refresh every 100,000 records
+was lost in the noise of a loaded machine: 429 s of CPU before, 468 s
+after; it is the snapshot's hundreds of millions that it is for.) The set
+of ids gathered is what bounds memory. An import that crashes may leave
 figures stale for the works written since the last refresh; `scholargraph
 db refresh-indicators` recomputes them all.
 
