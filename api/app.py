@@ -33,6 +33,8 @@ from db.engine import create_engine, create_session_factory, create_write_engine
 from db.migrate import current_revision, head_revision
 from resolvers.bounds import BoundsWatch
 
+INLINE_POOL_SIZE = 4  # connections for small reads on the server's loop (and 4 in overflow)
+
 
 def create_served_app() -> Starlette:
     """The app as `scholargraph serve` runs it: a long-lived process, its collector tuned.
@@ -73,14 +75,26 @@ def create_app(
         )
         app.state.engine = engine
         app.state.sessions = create_session_factory(engine)
+        # Small compiled reads run here, on the server's loop (api.compiled_door): no ping
+        # per checkout, as the execution thread's read engine.
+        inline_engine = create_engine(
+            settings.database_url,
+            statement_timeout_ms=settings.statement_timeout_ms,
+            pre_ping=False,
+            pool_size=INLINE_POOL_SIZE,
+        )
+        app.state.inline_engine = inline_engine
         # GraphQL runs on a loop of its own (api.execution) with engines of its own;
         # mutations write through one more (db/engine.py says why).
         execution = ExecutionThread("graphql", full_collections_when_idle=tune_collector)
         # Only read snapshots (and token look-ups through them) use it: no ping per checkout.
+        # Connections kept for as many requests as usually run at once: past the pool, each
+        # request opened a connection of its own and closed it again.
         graphql_engine = create_engine(
             settings.database_url,
             statement_timeout_ms=settings.statement_timeout_ms,
             pre_ping=False,
+            pool_size=settings.read_pool_size,
         )
         write_engine = create_write_engine(
             settings.database_url, statement_timeout_ms=settings.statement_timeout_ms
@@ -88,7 +102,8 @@ def create_app(
         app.state.execution = execution
         app.state.graphql_engine = graphql_engine
         app.state.write_engine = write_engine
-        count_statements(engine, graphql_engine, write_engine)  # into each request's log line
+        # Into each request's log line.
+        count_statements(engine, inline_engine, graphql_engine, write_engine)
         # Redis, when configured: what workers and hosts share (api.redis_state).
         shared = app.state.shared = shared_state(settings)
         if shared is not None:
@@ -111,6 +126,7 @@ def create_app(
                     await execution.run(write_engine.dispose())
                     await execution.run(graphql_engine.dispose())
         finally:
+            await inline_engine.dispose()
             await engine.dispose()
             if limiter is not None:
                 await limiter.aclose()

@@ -70,6 +70,11 @@ class Settings(BaseSettings):
         default=True,
         description="Answer reads it covers with compiled row-shaping plans (schema.compiled)",
     )
+    read_pool_size: int = Field(
+        default=10,
+        ge=1,
+        description="Connections GraphQL reads keep open per worker (as many again when busy)",
+    )
     list_bounds_refresh_s: float = Field(
         default=300.0, gt=0, description="Seconds between readings of the longest lists"
     )

@@ -30,6 +30,7 @@ def create_engine(
     statement_timeout_ms: int | None = None,
     echo: bool = False,
     pre_ping: bool = True,
+    pool_size: int | None = None,
 ) -> AsyncEngine:
     """An async engine for a sqlite+aiosqlite or postgresql+asyncpg URL, tuned for each.
 
@@ -37,6 +38,8 @@ def create_engine(
     server restart costs no failed request; that is a round trip per checkout. An
     engine that only serves `ReadSnapshot`s can do without: a snapshot whose
     first read finds its connection closed opens another and reads again.
+    `pool_size` caps the connections kept (and as many again in overflow); by
+    default SQLAlchemy's 5 and 10.
     """
     if is_sqlite(url):
         engine = sa_create_async_engine(url, echo=echo)
@@ -45,11 +48,15 @@ def create_engine(
     server_settings = {"application_name": "scholargraph"}
     if statement_timeout_ms:
         server_settings["statement_timeout"] = str(statement_timeout_ms)
+    pool: dict[str, Any] = {}
+    if pool_size is not None:
+        pool = {"pool_size": pool_size, "max_overflow": pool_size}
     return sa_create_async_engine(
         url,
         echo=echo,
         pool_pre_ping=pre_ping,
         connect_args={"server_settings": server_settings},
+        **pool,
     )
 
 

@@ -29,6 +29,7 @@ class GraphQLClient:
         self.http = http
         self.engine = engine
         self.graphql_engine = counted[0] if counted else engine
+        self.inline_engine = self.graphql_engine  # the app's, when open_client made it
         self.statements: list[str] = []
         for each in counted or (engine,):
             event.listen(each.sync_engine, "before_cursor_execute", self._count)
@@ -71,9 +72,12 @@ async def open_client(url: str) -> AsyncIterator[GraphQLClient]:
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            # Reads: GraphQL's engine and the server loop's (the rate limiter's token look-ups).
-            counted = (app.state.graphql_engine, app.state.engine)
-            yield GraphQLClient(http, app.state.engine, counted=counted)
+            # Reads: GraphQL's engine, the server loop's (the rate limiter's token look-ups)
+            # and its engine for small compiled reads (api.compiled_door).
+            counted = (app.state.graphql_engine, app.state.engine, app.state.inline_engine)
+            client = GraphQLClient(http, app.state.engine, counted=counted)
+            client.inline_engine = app.state.inline_engine
+            yield client
 
 
 def graphql_engines(app: Starlette) -> tuple[AsyncEngine, AsyncEngine]:

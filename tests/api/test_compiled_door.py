@@ -98,11 +98,16 @@ async def test_the_leaderboard_reads_one_statement_and_no_transaction(
     reader: GraphQLClient, door: list[str]
 ) -> None:
     first = await post(reader, SCHOLARGRAPH_LEADERBOARD, None)
-    with transactions(reader.graphql_engine) as seen:
+    with (
+        transactions(reader.graphql_engine) as on_execution_thread,
+        transactions(reader.inline_engine) as seen,
+    ):
         again = await post(reader, SCHOLARGRAPH_LEADERBOARD, None)
     assert door == [""]
     assert again.content == first.content
     assert seen == ["SELECT"]  # one statement is its own snapshot
+    # A read this small runs on the server's loop, not handed to the execution thread.
+    assert on_execution_thread == []
 
 
 async def test_a_read_after_a_write_sees_the_write(database_url: str, door: list[str]) -> None:
