@@ -19,20 +19,22 @@ from typing import Any
 import httpx
 import pytest
 
-# The real command, with the researcher lookup slowed down so that a request is
-# still running when the signal comes; `started` appears once it has begun.
+# The real command, with the researcher look-ups (the resolvers' and compiled reads')
+# slowed down so that a request is still running when the signal comes; `started`
+# appears once it has begun.
 SERVE_WITH_A_SLOW_LOOKUP = """
 import asyncio, pathlib, sys
 from db.queries import researchers
 
-original = researchers.researcher_by
+def slowed(original):
+    async def slow(*args, **kwargs):
+        pathlib.Path(sys.argv[2]).touch()
+        await asyncio.sleep(float(sys.argv[3]))
+        return await original(*args, **kwargs)
+    return slow
 
-async def slow(*args, **kwargs):
-    pathlib.Path(sys.argv[2]).touch()
-    await asyncio.sleep(float(sys.argv[3]))
-    return await original(*args, **kwargs)
-
-researchers.researcher_by = slow
+for name in ("researcher_by", "researcher_with_columns"):
+    setattr(researchers, name, slowed(getattr(researchers, name)))
 from api.cli import app
 app(["serve", "--port", sys.argv[1]], prog_name="scholargraph")
 """
