@@ -41,7 +41,6 @@ from schema.plans import DocumentPlan, Planner
 
 JSON_BODY = "application/json"
 REQUEST_KEYS = frozenset({"query", "variables", "operationName"})
-GRAPHQL_RESPONSE = "application/graphql-response+json"
 COSTS_KEPT = 4096  # (document, variables) pairs whose cost is remembered
 # Reads of at most this many nodes (a leaderboard, a header) run on the server's loop.
 INLINE_MAX_COST = 100
@@ -77,7 +76,10 @@ class CompiledDoor:
             variables = {}
         elif not isinstance(variables, dict):
             return None
-        found = self._compiled(query, name, variables)
+        try:
+            found = self._compiled(query, name, variables)
+        except Exception:
+            return None  # whatever went wrong, the full path says it in its own terms
         if found is None:
             return None
         compiled, coerced, cost, operation_name = found

@@ -13,6 +13,7 @@ bytes costs O(N) to plan, and a document seen before costs a dict lookup.
 
 from __future__ import annotations
 
+import contextlib
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -91,10 +92,15 @@ class Planner:
         return self._fast
 
     def planned(self, text: str) -> DocumentPlan | None:
-        """The plan of a document already planned (by `plan_for`), without planning it."""
+        """The plan of a document already planned (by `plan_for`), without planning it.
+
+        Called on the server's loop while `plan_for` runs on the execution thread: the
+        plan may leave the cache between the look-up and the move, and is still good.
+        """
         plan = self._plans.get(text)
         if plan is not None:
-            self._plans.move_to_end(text)
+            with contextlib.suppress(KeyError):
+                self._plans.move_to_end(text)
         return plan
 
     def plan_for(self, schema: GraphQLSchema, text: str, rules: tuple[Any, ...]) -> DocumentPlan:
