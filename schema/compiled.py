@@ -70,6 +70,7 @@ from strawberry.types.field import StrawberryField
 from db.engine import SecondStatementError
 from db.queries import coauthors as coauthor_queries
 from db.queries import papers as paper_queries
+from db.queries.researchers import KEPT_COLUMNS
 from resolvers import papers as paper_resolvers
 from resolvers import researchers as researcher_resolvers
 from resolvers.context import Context
@@ -993,7 +994,7 @@ def _metrics(_compiler: Compiler, f: Field) -> Step:
         ]
 
     # A leaderboard's rows carry the kept figures (MetricsOf.ranked_row).
-    return f.child(fetch, is_list=False, columns=ID | KEPT_COLUMNS, reads=False)
+    return f.child(fetch, is_list=False, columns=ID | frozenset(KEPT_COLUMNS), reads=False)
 
 
 async def _summaries(run: Run, sources: Sequence[MetricsOf]) -> list[Summary]:
@@ -1012,7 +1013,6 @@ async def _summaries(run: Run, sources: Sequence[MetricsOf]) -> list[Summary]:
     return [m.summary for m in sources]  # type: ignore[misc]
 
 
-KEPT_COLUMNS = frozenset({"paper_count", "citation_count", "h_index"})
 SUMMARY_FIELDS = {
     "paperCount": "paper_count",
     "citationCount": "citation_count",
