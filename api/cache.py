@@ -27,6 +27,16 @@ counted; the outage is logged once. A process that saw Redis fail (on a
 call, or its change-stream connection dropping) uses the cache again only
 after it has flushed it, so entries from before the outage cannot outlive a
 write made during it.
+
+A write's invalidation is never skipped because this process saw Redis fail
+before: Redis may fail for one worker and not another (a connect that timed
+out under load), and the other worker would go on answering from entries
+the write changed. It is tried again, on new connections, for up to
+INVALIDATE_DEADLINE_S before the write answers; only when Redis stays out of
+reach that long does the write answer without it, logged as an error and
+counted (`invalidations_lost`). The flush that ends this process's outage
+then drops everything, but until it runs, another worker that still reaches
+Redis may answer from an entry the write changed.
 """
 
 from __future__ import annotations
@@ -36,6 +46,7 @@ import hashlib
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -56,6 +67,8 @@ logger = logging.getLogger("scholargraph.cache")
 GEN_TTL_S = 600  # how long a key's write stamp is kept
 MAX_READ_S = 300.0  # a read that took longer does not store (its stamps may be gone)
 RETRY_AFTER_S = 1.0  # after a Redis failure, the next attempt to use it
+INVALIDATE_DEADLINE_S = 2.0  # how long a write tries to reach Redis before it answers anyway
+INVALIDATE_BACKOFF_S = (0.02, 0.05, 0.1, 0.2, 0.4)  # pauses between its attempts, then the last
 REDIS_ERRORS = (RedisError, OSError, asyncio.TimeoutError)
 CLIENT_CLOSED = 499  # nginx's status for a request its client closed before the answer
 
@@ -77,6 +90,10 @@ class CacheMetrics:
         )
         self.bypassed = counter("bypassed", "Reads served uncached because Redis failed.")
         self.outages = counter("redis_outages", "Times the cache found Redis unreachable.")
+        self.lost = counter(
+            "invalidations_lost",
+            "Writes that answered without reaching Redis to drop what they changed.",
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,11 +391,17 @@ class RedisCache:
         return True
 
     async def invalidate(self, changes: ChangeSet) -> None:
-        if self.down:
-            return  # owed: the flush that ends the outage drops everything
+        # Tried even when this process saw Redis fail: others may reach it (module docstring).
         try:
-            await self._run_invalidate(changes)
+            await invalidate_persistently(self._run_invalidate, changes)
         except REDIS_ERRORS as error:
+            self.metrics.lost.inc()
+            logger.error(
+                "A write could not reach Redis within %.1f s to drop the cached responses it "
+                "changed; other workers may answer from them until this worker flushes: %s",
+                INVALIDATE_DEADLINE_S,
+                f"{type(error).__name__}: {error}",
+            )
             self.lost_redis(error)
 
     async def _run_invalidate(self, changes: ChangeSet) -> None:
@@ -419,6 +442,28 @@ class RedisCache:
                 self.metrics.bypassed.inc()
                 return False
         return True
+
+
+async def invalidate_persistently(
+    run: Callable[[ChangeSet], Awaitable[None]], changes: ChangeSet
+) -> None:
+    """`run(changes)`, tried again after each Redis failure until INVALIDATE_DEADLINE_S.
+
+    The last failure is raised. A failed call leaves its connection out of the
+    client's pool, so each attempt connects afresh.
+    """
+    deadline = time.monotonic() + INVALIDATE_DEADLINE_S
+    attempt = 0
+    while True:
+        try:
+            await run(changes)
+            return
+        except REDIS_ERRORS:
+            pause = INVALIDATE_BACKOFF_S[min(attempt, len(INVALIDATE_BACKOFF_S) - 1)]
+            if time.monotonic() + pause >= deadline:
+                raise
+        attempt += 1
+        await asyncio.sleep(pause)
 
 
 REPORT_EXTENSION = "cache"  # request extensions {"cache": true}: the body says hit or miss

@@ -32,7 +32,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from api.cache import REDIS_ERRORS, CacheMetrics, RedisCache
+from api.cache import REDIS_ERRORS, CacheMetrics, RedisCache, invalidate_persistently
 from api.redis_state import SharedState, shared_state
 from db.reads import ChangeSet, announcing, stop_announcing
 
@@ -189,7 +189,10 @@ class _CommandCache:
 
     async def invalidate(self, changes: ChangeSet) -> None:
         try:
-            await self.inner._run_invalidate(changes)
+            if self.failed is None:
+                await invalidate_persistently(self.inner._run_invalidate, changes)
+            else:  # one try a batch once Redis failed: an import must not wait 2 s a batch
+                await self.inner._run_invalidate(changes)
         except REDIS_ERRORS as error:
             self.failed = error
 

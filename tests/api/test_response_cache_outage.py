@@ -103,3 +103,81 @@ async def test_a_redis_that_hangs_costs_a_read_its_timeout_and_nothing_stale_aft
     assert before == [("miss", "Ada Lovelace"), ("hit", "Ada Lovelace")]
     assert during == [("miss", "Ada Lovelace"), ("miss", "Ada King")]
     assert after == [("miss", "Ada King"), ("hit", "Ada King")]
+
+
+async def test_a_worker_that_lost_redis_for_a_moment_still_drops_what_its_write_changed(
+    database_url: str, redis_target: RedisTarget, proxy: RedisProxy
+) -> None:
+    # Redis failed for one worker only (a connect that timed out under load): that worker
+    # counts itself in an outage, and the other goes on using the cache. A write on the
+    # first must still drop the other's entries before it answers.
+    async with (
+        serving(database_url, redis_url=proxy.url, redis_prefix=redis_target.prefix) as cut,
+        serving(
+            database_url, redis_url=redis_target.url, redis_prefix=redis_target.prefix
+        ) as other,
+    ):
+        ada = (await write(cut, CREATE_RESEARCHER, input={"name": "Ada Lovelace"}))["researcher"][
+            "id"
+        ]
+        before = [await name_seen(other, ada), await name_seen(other, ada)]
+        await proxy.stop()
+        during = [await name_seen(cut, ada)]  # the cut worker finds Redis gone
+        await proxy.start()
+        await write(cut, UPDATE_RESEARCHER, input={"id": ada, "name": "Ada King"})
+        after = [await name_seen(other, ada)]
+        lost = await metric(cut, "invalidations_lost")
+    assert before == [("miss", "Ada Lovelace"), ("hit", "Ada Lovelace")]
+    assert during == [("miss", "Ada Lovelace")]
+    assert after == [("miss", "Ada King")]
+    assert lost == 0
+
+
+async def test_a_write_waits_out_a_short_outage_to_drop_what_it_changed(
+    database_url: str, redis_target: RedisTarget, proxy: RedisProxy
+) -> None:
+    async with (
+        serving(database_url, redis_url=proxy.url, redis_prefix=redis_target.prefix) as cut,
+        serving(
+            database_url, redis_url=redis_target.url, redis_prefix=redis_target.prefix
+        ) as other,
+    ):
+        ada = (await write(cut, CREATE_RESEARCHER, input={"name": "Ada Lovelace"}))["researcher"][
+            "id"
+        ]
+        before = [await name_seen(other, ada), await name_seen(other, ada)]
+        await proxy.stop()
+
+        async def back_soon() -> None:
+            await asyncio.sleep(0.3)  # well inside the time a write keeps trying
+            await proxy.start()
+
+        restored = asyncio.create_task(back_soon())
+        await write(cut, UPDATE_RESEARCHER, input={"id": ada, "name": "Ada King"})
+        await restored
+        after = [await name_seen(other, ada)]
+        lost = await metric(cut, "invalidations_lost")
+    assert before == [("miss", "Ada Lovelace"), ("hit", "Ada Lovelace")]
+    assert after == [("miss", "Ada King")]
+    assert lost == 0
+
+
+async def test_a_write_that_cannot_reach_redis_answers_and_says_so(
+    database_url: str,
+    redis_target: RedisTarget,
+    proxy: RedisProxy,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.ERROR, logger="scholargraph.cache")
+    async with serving(database_url, redis_url=proxy.url, redis_prefix=redis_target.prefix) as cut:
+        ada = (await write(cut, CREATE_RESEARCHER, input={"name": "Ada Lovelace"}))["researcher"][
+            "id"
+        ]
+        await proxy.stop()
+        await write(cut, UPDATE_RESEARCHER, input={"id": ada, "name": "Ada King"})
+        seen = await name_seen(cut, ada)
+        lost = await metric(cut, "invalidations_lost")
+    assert seen == ("miss", "Ada King")
+    assert lost == 1
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert any("could not reach Redis" in m for m in errors), errors
