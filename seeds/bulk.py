@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.models import NAME_MAX_LENGTH, TITLE_MAX_LENGTH
 from db.names import make_slug, name_key, title_key
+from db.queries.papers import EARLIEST
 from db.tables import (
     authorship,
     authorship_institution,
@@ -847,6 +848,10 @@ class _Batch:
         placed: list[tuple[_Byline, dict[str, Any]]] = []
         updates: list[dict[str, Any]] = []
         for item in self.papers:
+            # The paper's order keys, as its trigger would copy them (migration 0007): set
+            # here, the trigger does not run (it updated each row again after its insert).
+            sort_year = item.get("year") or 0
+            sort_date = item.get("published_on") or EARLIEST
             for byline in item.bylines.values():
                 if byline.id is None:
                     row = {
@@ -854,6 +859,8 @@ class _Batch:
                         "researcher_id": byline.person.id,
                         "position": byline.position,
                         "display_name": byline.display_name,
+                        "paper_sort_year": sort_year,
+                        "paper_sort_date": sort_date,
                     }
                     touched.add(_int(byline.person.id))
                     if byline.new_places:
