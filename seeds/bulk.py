@@ -338,8 +338,8 @@ class _Batch:
         )
         known: dict[int, _Person] = {}
         for row in by_id:
-            known[row.id] = person = _person_of(row)
-            self._add_person(person, [])
+            known[row[0]] = person = _person_of(row)
+            self._add_person(person, ())
         unresolved = {cached_name_key(ref.name) for ref in refs if self._by_id(ref) is None}
         by_name, aliases = await bulk.researchers_matching(
             self.connection,
@@ -414,18 +414,7 @@ class _Batch:
                     bulk.values_in(self.connection, researcher.c.id, ordered[start : start + 1000])
                 )
                 for row in (await self.connection.execute(statement)).all():
-                    self._add_person(
-                        _Person(
-                            id=row.id,
-                            name="",
-                            name_key=row.name_key,
-                            openalex_id=row.openalex_id,
-                            semantic_scholar_id=row.semantic_scholar_id,
-                            orcid=row.orcid,
-                            homepage=row.homepage,
-                        ),
-                        [],
-                    )
+                    self._add_person(_person_of(row), ())
         people = {person.id: person for person in self.people}
         bylines: dict[int, _Byline] = {}
         for row in details.authorships:
@@ -943,15 +932,10 @@ class _Batch:
 
 
 def _person_of(row: Any) -> _Person:
-    return _Person(
-        id=row.id,
-        name="",
-        name_key=row.name_key,
-        openalex_id=row.openalex_id,
-        semantic_scholar_id=row.semantic_scholar_id,
-        orcid=row.orcid,
-        homepage=row.homepage,
-    )
+    """A stored researcher, from a row of bulk.researchers_matching (read by position:
+    a batch reads thousands, and a Row's attributes cost more than its unpacking)."""
+    researcher_id, key, openalex_id, semantic_scholar_id, orcid, homepage = row
+    return _Person(researcher_id, "", key, openalex_id, semantic_scholar_id, orcid, homepage)
 
 
 def _figures(reported: Reported) -> dict[str, Any]:
