@@ -31,6 +31,7 @@ def create_engine(
     echo: bool = False,
     pre_ping: bool = True,
     pool_size: int | None = None,
+    max_overflow: int | None = None,
 ) -> AsyncEngine:
     """An async engine for a sqlite+aiosqlite or postgresql+asyncpg URL, tuned for each.
 
@@ -38,19 +39,23 @@ def create_engine(
     server restart costs no failed request; that is a round trip per checkout. An
     engine that only serves `ReadSnapshot`s can do without: a snapshot whose
     first read finds its connection closed opens another and reads again.
-    `pool_size` caps the connections kept (and as many again in overflow); by
-    default SQLAlchemy's 5 and 10.
+    `pool_size` caps the connections kept, and `max_overflow` those opened past
+    them for one checkout (by default as many again); without, SQLAlchemy's 5
+    and 10. It matters on SQLite too: a connection past
+    the kept ones is opened and closed for one request, and on SQLite that is a
+    thread and a page cache read again from cold.
     """
+    pool: dict[str, Any] = {}
+    if pool_size is not None:
+        overflow = pool_size if max_overflow is None else max_overflow
+        pool = {"pool_size": pool_size, "max_overflow": overflow}
     if is_sqlite(url):
-        engine = sa_create_async_engine(url, echo=echo)
+        engine = sa_create_async_engine(url, echo=echo, **pool)
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
         return engine
     server_settings = {"application_name": "scholargraph"}
     if statement_timeout_ms:
         server_settings["statement_timeout"] = str(statement_timeout_ms)
-    pool: dict[str, Any] = {}
-    if pool_size is not None:
-        pool = {"pool_size": pool_size, "max_overflow": pool_size}
     return sa_create_async_engine(
         url,
         echo=echo,
