@@ -395,11 +395,13 @@ async def make_durable(connection: AsyncConnection) -> None:
         await connection.exec_driver_sql("SELECT txid_current()")
 
 
-# SQLite's page cache on a connection that imports: 32 MB, not the default 2 MB. Each batch
+# SQLite's page cache on a connection that imports: 16 MB, not the default 2 MB. Each batch
 # inserts bylines at random places of the researcher-keyed indexes of authorship, and with the
 # default cache most of those pages were read again from the file and written out early: the
-# authorship inserts of 100,000 works took 9-12 s with 2 MB, 5 s with 32 MB.
-_IMPORT_CACHE = "PRAGMA cache_size = -32768"
+# authorship inserts of 100,000 works took 9-12 s with 2 MB, 5 s with 32 MB. 32 MB took a
+# million works to a peak of 210 MB, 16 MB to 188 MB (the goal: 200). Set once per connection:
+# each statement costs a wait for the GIL while the next batch is read.
+_IMPORT_CACHE = "PRAGMA cache_size = -16384"
 
 
 async def begin_writing(connection: AsyncConnection) -> None:
@@ -436,7 +438,9 @@ async def begin_writing(connection: AsyncConnection) -> None:
     if connection.dialect.name != "sqlite":
         return
     raw = await connection.get_raw_connection()
-    await connection.exec_driver_sql(_IMPORT_CACHE)
+    if not connection.info.get("import_cache"):  # kept by the pooled connection
+        await connection.exec_driver_sql(_IMPORT_CACHE)
+        connection.info["import_cache"] = True
     if not raw.driver_connection.in_transaction:  # type: ignore[union-attr]
         await connection.exec_driver_sql("BEGIN IMMEDIATE")
 
