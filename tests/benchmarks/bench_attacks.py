@@ -28,7 +28,7 @@ import httpx
 from resolvers.nodes import encode_global_id
 from tests.api.test_attacks import VARIABLE_DEFAULTS, fan_out
 from tests.benchmarks.bench_api import database_url, prepare
-from tests.benchmarks.bench_cost import free_port, poll_health, serve, wait_until_up
+from tests.benchmarks.bench_cost import free_port, health_polled, serve, wait_until_up
 
 HCORE_RECURSION = """{ researchers(first: 20) { nodes { metrics { hCore { authors {
   researcher { metrics { hCore { authors { researcher { name } } } } } } } } } } }"""
@@ -67,11 +67,9 @@ def replay(base: str, document: str, variables: dict[str, object], copies: int) 
             response = client.post(f"{base}/graphql", json=body)
             return time.perf_counter() - started, response
 
-    with ThreadPoolExecutor(max_workers=copies + 1) as pool:
-        running = [pool.submit(send) for _ in range(copies)]
-        health = pool.submit(poll_health, base, running)  # type: ignore[arg-type]
-        answers = [future.result() for future in running]
-        health_ms = health.result()
+    with health_polled(base) as health, ThreadPoolExecutor(max_workers=copies) as pool:
+        answers = list(pool.map(lambda _: send(), range(copies)))
+    health_ms = health.slowest_ms
     seconds = max(elapsed for elapsed, _ in answers)
     response = answers[0][1]
     answer = response.json()
