@@ -1,6 +1,7 @@
 """Works per second and peak memory importing a generated OpenAlex file, on SQLite and PostgreSQL.
 
     python -m tests.benchmarks.bench_import [--works 100000] [--database sqlite|postgresql|both]
+        [--batch 2000]
 
 Writes the file once under build/bench/, then imports it into a fresh,
 migrated database of each kind with the same code as `scholargraph import
@@ -30,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade
-from seeds.importer import import_records, parsed
+from seeds.importer import DEFAULT_BATCH, import_records, parsed
 from seeds.jsonrecords import read_records
 from seeds.openalex import work_from_openalex
 from seeds.openalex_fixture import write_works
@@ -51,7 +52,7 @@ async def drop_database(name: str) -> None:
         await connection.close()
 
 
-async def run(url: str, path: Path) -> None:
+async def run(url: str, path: Path, batch_size: int = DEFAULT_BATCH) -> None:
     """Import the file into the database at `url`; print the rate, the summary and peak memory.
 
     Beside the wall-clock rate it prints the CPU the import cost: this
@@ -63,7 +64,9 @@ async def run(url: str, path: Path) -> None:
     try:
         started, cpu_started = time.perf_counter(), time.process_time()
         summary = await import_records(
-            create_session_factory(engine), parsed(read_records(path), work_from_openalex)
+            create_session_factory(engine),
+            parsed(read_records(path), work_from_openalex),
+            batch_size=batch_size,
         )
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         server_cpu = cpu_seconds(await backend_pids(engine)) if "postgresql" in url else 0.0
@@ -111,6 +114,7 @@ def arguments(doc: str | None) -> argparse.Namespace:
     )
     parser.add_argument("--works", type=int, default=100_000)
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--batch", type=int, default=DEFAULT_BATCH, help="records per batch")
     parser.add_argument("--into", help=argparse.SUPPRESS)  # the child process: import into URL
     return parser.parse_args()
 
@@ -143,6 +147,7 @@ def run_children(args: argparse.Namespace, module: str) -> None:
     for kind in kinds:
         with fresh_database(kind, f"{module.rsplit('.', 1)[-1]}_{stamp}") as url:
             command = [sys.executable, "-m", module, "--into", url, "--works", str(args.works)]
+            command += ["--batch", str(args.batch)]
             subprocess.run(command, check=True)
 
 
@@ -151,7 +156,7 @@ def main() -> None:
     BUILD.mkdir(parents=True, exist_ok=True)
     path = BUILD / f"openalex-{args.works}.jsonl.gz"
     if args.into:
-        asyncio.run(run(args.into, path))
+        asyncio.run(run(args.into, path, args.batch))
         return
     if not path.exists():
         print(f"writing {args.works:,} generated works to {path} ...", flush=True)
