@@ -119,13 +119,18 @@ def manifest_slugs() -> dict[str, str]:
     return {name_key(name): slug for slug, name in names.items()}
 
 
-def lock_keys(record: Record) -> dict[str, set[str]]:
-    """The advisory-lock keys writing this record takes, by namespace."""
-    keys: dict[str, set[str]] = {}
+def lock_keys(record: Record) -> set[tuple[str, str]]:
+    """The advisory-lock keys writing this record takes, as (namespace, key) pairs.
+
+    Pairs in one set, not sets by namespace: an import cuts each batch into
+    transactions by counting the keys each record adds (importer._transactions),
+    and a difference of flat sets is a third of the cost.
+    """
+    keys: set[tuple[str, str]] = set()
     for work in _works_of(record):
-        for kind, namespace in LOCK_NAMESPACES["paper"].items():
+        for kind, namespace in _PAPER_LOCKS:
             if value := getattr(work, kind):
-                keys.setdefault(namespace, set()).add(value)
+                keys.add((namespace, value))
         for ref in work.authors:
             _person_keys(ref, keys)
     if isinstance(record, AuthorRecord):
@@ -135,22 +140,44 @@ def lock_keys(record: Record) -> dict[str, set[str]]:
     return keys
 
 
-def _person_keys(ref: AuthorRef, keys: dict[str, set[str]]) -> None:
-    if not ref.has_id:
-        return
-    for kind, namespace in LOCK_NAMESPACES["person"].items():
-        if value := getattr(ref, kind):
-            keys.setdefault(namespace, set()).add(value)
-    keys.setdefault("researcher-name", set()).add(cached_name_key(ref.name))
+def keys_by_namespace(pairs: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
+    """(namespace, key) pairs as the keys of each namespace."""
+    keys: dict[str, set[str]] = {}
+    for namespace, key in pairs:
+        keys.setdefault(namespace, set()).add(key)
+    return keys
+
+
+_PAPER_LOCKS = tuple(LOCK_NAMESPACES["paper"].items())
+_PLACE_LOCKS = tuple(LOCK_NAMESPACES["place"].items())
+_OPENALEX_LOCK, _S2_LOCK, _ORCID_LOCK = (LOCK_NAMESPACES["person"][kind] for kind in PERSON_IDS)
+
+
+def _person_keys(ref: AuthorRef, keys: set[tuple[str, str]]) -> None:
+    # The kinds written out, not looped over: this runs for every author of every work.
+    held = False
+    if ref.openalex_id:
+        keys.add((_OPENALEX_LOCK, ref.openalex_id))
+        held = True
+    if ref.semantic_scholar_id:
+        keys.add((_S2_LOCK, ref.semantic_scholar_id))
+        held = True
+    if ref.orcid:
+        keys.add((_ORCID_LOCK, ref.orcid))
+        held = True
+    if not held:
+        return  # an author without ids is never matched nor created by a key
+    keys.add(("researcher-name", cached_name_key(ref.name)))
     for place in ref.institutions:
         _place_keys(place, keys)
 
 
-def _place_keys(ref: InstitutionRef, keys: dict[str, set[str]]) -> None:
-    for kind, namespace in LOCK_NAMESPACES["place"].items():
+def _place_keys(ref: InstitutionRef, keys: set[tuple[str, str]]) -> None:
+    for kind, namespace in _PLACE_LOCKS:
         if value := getattr(ref, kind):
-            keys.setdefault(namespace, set()).add(value)
-    keys.setdefault("institution-slug", set()).update(_slugs_for(ref.name))
+            keys.add((namespace, value))
+    for slug in _slugs_for(ref.name):
+        keys.add(("institution-slug", slug))
 
 
 @dataclass(slots=True, eq=False)
@@ -283,10 +310,7 @@ class _Batch:
         if self.connection.dialect.name != "postgresql":
             return  # SQLite: the batch holds the write lock (bulk.begin_writing)
         if keys is None:
-            keys = {}
-            for record in self.records:
-                for namespace, values in lock_keys(record).items():
-                    keys.setdefault(namespace, set()).update(values)
+            keys = keys_by_namespace(pair for r in self.records for pair in lock_keys(r))
         for namespace in sorted(keys):
             await hold_keys(self.connection, namespace, keys[namespace])
 

@@ -46,7 +46,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from db.reads import ChangeSet, announce
 from db.writes.bulk import make_durable
 from db.writes.indicators import refresh_indicators
-from seeds.bulk import Outcome, Record, lock_keys, write_batch
+from seeds.bulk import Outcome, Record, keys_by_namespace, lock_keys, write_batch
 from seeds.jsonrecords import Line
 from seeds.records import AuthorRecord, RecordError, WorkRecord
 
@@ -262,18 +262,14 @@ def _transactions(
         yield batch, None
         return
     part: list[Record] = []
-    held: dict[str, set[str]] = {}
-    count = 0
+    held: set[tuple[str, str]] = set()
     for record in batch:
         keys = lock_keys(record)
-        fresh = sum(len(values - held.get(namespace, set())) for namespace, values in keys.items())
-        if part and count + fresh > budget:
-            yield part, held
-            part, held, count = [], {}, 0
-            fresh = sum(len(values) for values in keys.values())
+        fresh = keys - held
+        if part and len(held) + len(fresh) > budget:
+            yield part, keys_by_namespace(held)
+            part, held, fresh = [], set(), keys
         part.append(record)
-        for namespace, values in keys.items():
-            held.setdefault(namespace, set()).update(values)
-        count += fresh
+        held |= fresh
     if part:
-        yield part, held
+        yield part, keys_by_namespace(held)
