@@ -536,12 +536,16 @@ class _Batch:
         created = paper is None
         if paper is None:
             paper = self._new_paper(prepared)
-        changed = self._fill(paper, work)
+            changed = True
+        else:
+            changed = self._fill(paper, work)
         if work.counts_by_year and work.counts_by_year != paper.counts:
             paper.counts = work.counts_by_year
             paper.counts_changed = changed = True
         for ref in prepared.identified:
             changed |= self._place_author(paper, ref)
+        if not prepared.unlinked:
+            return Outcome.CREATED if created else _outcome(changed)
         unlinked = tuple(
             (ref.position, _text(ref.printed_name, NAME_MAX_LENGTH))
             for ref in prepared.unlinked
@@ -552,9 +556,7 @@ class _Batch:
         if unlinked and unlinked != paper.unlinked:
             paper.unlinked = unlinked
             paper.unlinked_changed = changed = True
-        if created:
-            return Outcome.CREATED
-        return Outcome.UPDATED if changed else Outcome.UNCHANGED
+        return Outcome.CREATED if created else _outcome(changed)
 
     def _match(self, prepared: _Prepared) -> _Paper | None:
         work = prepared.work
@@ -576,16 +578,21 @@ class _Batch:
         return candidates[0] if candidates else None
 
     def _new_paper(self, prepared: _Prepared) -> _Paper:
+        """A paper made from the work, with all it gives (what _fill would add to an empty one):
+        its ids but those another paper holds already."""
         work = prepared.work
         values: dict[str, Any] = {
             "title": _text(work.title, TITLE_MAX_LENGTH),
             "title_key": prepared.title_key[:TITLE_MAX_LENGTH],
             "year": work.year,
-            "abstract": None,
-            "published_on": None,
-            "citation_count": None,
-            **dict.fromkeys(PAPER_IDS),
+            "abstract": _text(work.abstract, None) if work.abstract else None,
+            "published_on": work.published_on,
+            "citation_count": work.citation_count,
         }
+        taken = self.paper_by_id
+        for kind in PAPER_IDS:
+            value = getattr(work, kind)
+            values[kind] = value if value and (kind, value) not in taken else None
         paper = _Paper(id=None, values=values, new=True)
         self._add_paper(paper)
         return paper
@@ -960,6 +967,10 @@ def _person_of(row: Any) -> _Person:
     a batch reads thousands, and a Row's attributes cost more than its unpacking)."""
     researcher_id, key, openalex_id, semantic_scholar_id, orcid, homepage = row
     return _Person(researcher_id, "", key, openalex_id, semantic_scholar_id, orcid, homepage)
+
+
+def _outcome(changed: bool) -> Outcome:
+    return Outcome.UPDATED if changed else Outcome.UNCHANGED
 
 
 def _figures(reported: Reported) -> dict[str, Any]:
