@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import Enum
@@ -214,8 +215,10 @@ class _Byline:
     display_name: str
     id: int | None = None
     changed: bool = False
-    stored_places: set[int] = field(default_factory=set)
-    new_places: list[_Place] = field(default_factory=list)
+    # Empty and shared until there is something to hold (most bylines have no institution):
+    # a set and a list per byline were a kilobyte a work of a batch's memory.
+    stored_places: AbstractSet[int] = frozenset()
+    new_places: tuple[_Place, ...] = ()
 
 
 @dataclass(slots=True, eq=False)
@@ -227,11 +230,11 @@ class _Paper:
     counts: tuple[tuple[int, int], ...] = ()
     counts_changed: bool = False
     bylines: dict[_Person, _Byline] = field(default_factory=dict)
-    stored_authors: set[int] = field(default_factory=set)
+    stored_authors: AbstractSet[int] = frozenset()
     unlinked: tuple[tuple[int, str], ...] = ()
     unlinked_changed: bool = False
-    stored_places: set[int] = field(default_factory=set)
-    new_places: list[_Place] = field(default_factory=list)
+    stored_places: AbstractSet[int] = frozenset()
+    new_places: tuple[_Place, ...] = ()
 
     def get(self, kind: str) -> Any:
         return self.values.get(kind)
@@ -441,6 +444,7 @@ class _Batch:
                     self._add_person(_person_of(row), ())
         people = {person.id: person for person in self.people}
         bylines: dict[int, _Byline] = {}
+        authors: dict[int, set[int]] = {}
         for row in details.authorships:
             paper = by_id[row.paper_id]
             byline = _Byline(
@@ -450,8 +454,10 @@ class _Batch:
                 id=row.id,
             )
             paper.bylines[byline.person] = byline
-            paper.stored_authors.add(row.researcher_id)
+            authors.setdefault(row.paper_id, set()).add(row.researcher_id)
             bylines[row.id] = byline
+        for paper_id, ids in authors.items():
+            by_id[paper_id].stored_authors = ids
         counts: dict[int, list[tuple[int, int]]] = {}
         for row in details.citation_years:
             counts.setdefault(row.paper_id, []).append((row.year, row[2]))
@@ -462,10 +468,16 @@ class _Batch:
             unlinked.setdefault(row.paper_id, []).append((row.position, row.display_name))
         for paper_id, names in unlinked.items():
             by_id[paper_id].unlinked = tuple(names)
+        places: dict[int, set[int]] = {}
         for row in details.paper_institutions:
-            by_id[row.paper_id].stored_places.add(row.institution_id)
+            places.setdefault(row.paper_id, set()).add(row.institution_id)
+        for paper_id, ids in places.items():
+            by_id[paper_id].stored_places = ids
+        places = {}
         for row in details.authorship_institutions:
-            bylines[row.authorship_id].stored_places.add(row.institution_id)
+            places.setdefault(row.authorship_id, set()).add(row.institution_id)
+        for authorship_id, ids in places.items():
+            bylines[authorship_id].stored_places = ids
 
     # Deciding
 
@@ -636,10 +648,10 @@ class _Batch:
         for place_ref in ref.institutions:
             place = self._place(place_ref)
             if not _holds(byline.stored_places, byline.new_places, place):
-                byline.new_places.append(place)
+                byline.new_places += (place,)
                 changed = True
             if not _holds(paper.stored_places, paper.new_places, place):
-                paper.new_places.append(place)
+                paper.new_places += (place,)
                 changed = True
         return changed
 
@@ -1054,7 +1066,7 @@ def _place_conflicts(place: _Place, ref: InstitutionRef) -> bool:
     return False
 
 
-def _holds(stored: set[int], new: list[_Place], place: _Place) -> bool:
+def _holds(stored: AbstractSet[int], new: tuple[_Place, ...], place: _Place) -> bool:
     return (place.id is not None and place.id in stored) or any(p is place for p in new)
 
 
