@@ -252,18 +252,25 @@ async def write_batch(
     records: Sequence[Record],
     keys: dict[str, set[str]] | None = None,
     slug_hints: dict[str, dict[str, int]] | None = None,
+    inserting: Callable[[bool], None] | None = None,
 ) -> BatchResult:
     """Match and write the records in the caller's transaction; one outcome per record.
 
     `keys` are the records' lock keys (lock_keys) when the caller has them already;
-    `slug_hints` the taken slug suffixes an import has seen, by table (bulk.free_slugs).
+    `slug_hints` the taken slug suffixes an import has seen, by table (bulk.free_slugs);
+    `inserting` is told when the batch turns to inserting its rows (True), the
+    statements that keep the database busy longest, and when it begins (False).
     """
+    if inserting is not None:
+        inserting(False)
     batch = _Batch(connection, records)
     batch.slug_hints = {} if slug_hints is None else slug_hints
     await bulk.begin_writing(connection)
     await batch.lock(keys)
     await batch.prefetch()
     outcomes = [batch.apply(record) for record in records]
+    if inserting is not None:
+        inserting(True)
     return BatchResult(outcomes, await batch.write())
 
 
