@@ -46,7 +46,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from db.reads import ChangeSet, announce
 from db.writes.bulk import make_durable
 from db.writes.indicators import refresh_indicators
-from seeds.bulk import Outcome, Record, keys_by_namespace, lock_keys, write_batch
+from seeds.bulk import Outcome, Record, checkpoint, keys_by_namespace, lock_keys, write_batch
 from seeds.jsonrecords import Line
 from seeds.records import AuthorRecord, RecordError, WorkRecord
 
@@ -269,7 +269,8 @@ async def _batches(
 async def _refresh(
     sessions: async_sessionmaker[AsyncSession], touched: set[int], *, last: bool = False
 ) -> None:
-    """Recompute the touched researchers' figures; at the `last`, make every batch durable."""
+    """Recompute the touched researchers' figures; at the `last`, make every batch durable
+    and, on SQLite, copy the write-ahead log back (seeds.bulk checkpoints less often)."""
     if touched or last:
         async with sessions() as session, session.begin():
             connection = await session.connection()
@@ -277,6 +278,9 @@ async def _refresh(
                 await refresh_indicators(connection, touched)
             if last:
                 await make_durable(connection)
+    if last:
+        async with sessions() as session:
+            await checkpoint(await session.connection())
 
 
 async def _write(
