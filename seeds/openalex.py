@@ -160,11 +160,13 @@ def _authors(authorships: list[Any]) -> list[AuthorRef]:
 
 
 def _short_author_id(value: Any) -> str | None:
-    # An author recurs on many works: the same string is shortened once.
+    # An author recurs on many works: the same string is shortened once. The cache is
+    # small: full, 65,536 ids held 17.5 MB, a tenth of an import's memory, to save 0.2 us
+    # a hit; the authors of a file of one field or institution recur within thousands.
     return _cached_short_id(value) if type(value) is str else short_id(value)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def _cached_short_id(value: str) -> str | None:
     return short_id(value)
 
