@@ -1,7 +1,7 @@
 """Works per second and peak memory importing a generated OpenAlex file, on SQLite and PostgreSQL.
 
     python -m tests.benchmarks.bench_import [--works 100000] [--database sqlite|postgresql|both]
-        [--batch 2000]
+        [--batch 4000]
 
 Writes the file once under build/bench/, then imports it into a fresh,
 migrated database of each kind with the same code as `scholargraph import
