@@ -22,10 +22,12 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Integer, Select, literal_column
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.visitors import replacement_traverse
 
 # The dialects statements are compiled for, as the engines' URLs name them.
 DIALECTS: dict[str, Dialect] = {
@@ -84,7 +86,9 @@ class Direct:
 def direct(statement: Select[Any], dialect: str) -> Direct:
     """`statement` compiled for `dialect` ("postgresql" or "sqlite")."""
     engine_dialect = DIALECTS[dialect]
-    compiled = statement.compile(dialect=engine_dialect)
+    compiled = replacement_traverse(statement, {}, _fixed_integer_inline).compile(
+        dialect=engine_dialect
+    )
     names = tuple(compiled.positiontup or ())
     binds = [compiled.binds[name] for name in names]
     bind_processors = tuple(
@@ -101,6 +105,25 @@ def direct(statement: Select[Any], dialect: str) -> Direct:
     )
     row_type = namedtuple("Row", keys)  # type: ignore[misc]  # one class per statement
     return Direct(compiled.string, names, defaults, bind_processors, row_type, processors)
+
+
+def _fixed_integer_inline(element: Any) -> Any:
+    """A whole number fixed in the statement (a page's LIMIT) written into its text.
+
+    PostgreSQL plans a prepared statement afresh at every execution while a
+    parameter such as LIMIT $1 makes its generic plan look costlier than a
+    custom one (about 0.3 ms a leaderboard); with the number in the text the
+    plan is made once per connection. Only integers: they cannot change the
+    statement's meaning written out, and a caller's values stay parameters.
+    """
+    if (
+        isinstance(element, BindParameter)
+        and element.callable is None
+        and isinstance(element.type, Integer)
+        and type(element.value) is int
+    ):
+        return literal_column(str(element.value), type_=element.type)
+    return None
 
 
 def _processed(bind: Any, process: Callable[[Any], Any] | None) -> Any:
