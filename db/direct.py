@@ -27,7 +27,7 @@ from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import BindParameter
-from sqlalchemy.sql.visitors import replacement_traverse
+from sqlalchemy.sql.visitors import ExternallyTraversible, replacement_traverse
 
 # The dialects statements are compiled for, as the engines' URLs name them.
 DIALECTS: dict[str, Dialect] = {
@@ -37,6 +37,7 @@ DIALECTS: dict[str, Dialect] = {
 
 
 _MISSING = object()
+NO_OPTIONS: dict[str, Any] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +87,9 @@ class Direct:
 def direct(statement: Select[Any], dialect: str) -> Direct:
     """`statement` compiled for `dialect` ("postgresql" or "sqlite")."""
     engine_dialect = DIALECTS[dialect]
-    compiled = replacement_traverse(statement, {}, _fixed_integer_inline).compile(
-        dialect=engine_dialect
-    )
+    inlined = replacement_traverse(statement, NO_OPTIONS, _fixed_integer_inline)
+    assert isinstance(inlined, Select)
+    compiled = inlined.compile(dialect=engine_dialect)
     names = tuple(compiled.positiontup or ())
     binds = [compiled.binds[name] for name in names]
     bind_processors = tuple(
@@ -107,7 +108,9 @@ def direct(statement: Select[Any], dialect: str) -> Direct:
     return Direct(compiled.string, names, defaults, bind_processors, row_type, processors)
 
 
-def _fixed_integer_inline(element: Any) -> Any:
+def _fixed_integer_inline(
+    element: ExternallyTraversible, **_options: Any
+) -> ExternallyTraversible | None:
     """A whole number fixed in the statement (a page's LIMIT) written into its text.
 
     PostgreSQL plans a prepared statement afresh at every execution while a
