@@ -7,12 +7,15 @@ before it is written and compared before it is changed, so importing a
 file twice changes nothing and reports every record unchanged. (On
 PostgreSQL a batch's commit does not wait for the disk; a server crash may
 lose the last few batches, and the import's last commit waits for them all:
-db.writes.bulk.begin_writing.) The next batch is read while one is written.
+db.writes.bulk.begin_writing.) The next batch is read while one is written;
+on PostgreSQL two transactions are written at once (_Writer).
 
-On PostgreSQL a batch holds an advisory lock per key it may create (DOIs,
-author ids, name keys ...), and the server's lock table is shared by every
-connection (max_locks_per_transaction x max_connections, 6,400 by default);
-so a batch is cut into transactions of at most LOCK_BUDGET keys.
+On PostgreSQL a batch holds an advisory lock per key it may create or
+change (DOIs, title keys, the ids and name keys of authors not stored yet
+...), and the server's lock table is shared by every connection
+(max_locks_per_transaction x max_connections, 6,400 by default); so a batch
+is cut into transactions of at most LOCK_BUDGET keys, two of which may run
+at once (5,000 of the 6,400).
 
 Leaderboard figures (researcher_indicators) of the researchers an import
 touches are recomputed when REFRESH_TOUCHED of them have gathered, and at
@@ -35,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,7 +50,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from db.reads import ChangeSet, announce
 from db.writes.bulk import make_durable
 from db.writes.indicators import refresh_indicators
-from seeds.bulk import Outcome, Record, checkpoint, keys_by_namespace, lock_keys, write_batch
+from seeds.bulk import (
+    Order,
+    Outcome,
+    Record,
+    StoredPeople,
+    checkpoint,
+    keys_by_namespace,
+    lock_keys,
+    stored_people,
+    write_batch,
+)
 from seeds.jsonrecords import Line
 from seeds.records import AuthorRecord, RecordError, WorkRecord
 
@@ -60,6 +74,10 @@ __all__ = ["DEFAULT_BATCH", "ImportSummary", "Outcome", "StrictImportError", "im
 # unchanged (5,891 and 5,935 works/s).
 DEFAULT_BATCH = 4000
 LOCK_BUDGET = 2500
+AT_ONCE = 2  # transactions written at a time on PostgreSQL (_Writer)
+# Records whose authors are looked for among the stored researchers before a transaction
+# (_Writer.write): more than a transaction holds (at 3 keys a work, 830 works).
+STORED_AHEAD = 1250
 REFRESH_TOUCHED = 100_000  # researchers gathered before their figures are recomputed
 READ_SLICE = 2  # records read between two turns of a batch being written (_ReadingTurns)
 
@@ -150,86 +168,202 @@ async def _import(
     batch_size: int,
     progress: Callable[[int], None] | None,
 ) -> ImportSummary:
-    """Write the batches one after another, reading the next while one is written.
+    """Write the batches in order, reading the next while they are written.
 
-    Each batch is written once the one before has committed (it may match
-    what that one created). It is written in a task of its own while the
-    file is read on: the reading takes the time the database leaves this
-    process idle (the server's on PostgreSQL; on SQLite, the time the
-    driver's thread runs a statement with the GIL released: each table's
-    rows are one statement, db.writes.bulk.insert_rows, so that thread
-    does not wait for the GIL row by row while the reader holds it), and
-    only while the batch inserts its rows (_ReadingTurns). On SQLite at
-    100,000 works, alternated: 4,429 and 3,741 works/s reading ahead, 4,059
-    and 3,452 not (load ~2.8). When the reading fails (a bad
-    record under strict, a file cut short), the batch being written is
-    finished first, as it would have been had it been written before the
-    reading went on.
+    The file is read on while batches are written (_ReadingTurns): the
+    reading takes the time the database leaves this process idle (the
+    server's on PostgreSQL; on SQLite, the time the driver's thread runs a
+    statement with the GIL released: each table's rows are one statement,
+    db.writes.bulk.insert_rows, so that thread does not wait for the GIL row
+    by row while the reader holds it). On SQLite at 100,000 works,
+    alternated: 4,429 and 3,741 works/s reading ahead, 4,059 and 3,452 not
+    (load ~2.8). When the reading fails (a bad record under strict, a file
+    cut short), the transactions being written are finished first, as they
+    would have been had they been written before the reading went on.
     """
     summary = ImportSummary()
-    touched: set[int] = set()
-    writing: asyncio.Task[set[int]] | None = None
-    turns = _ReadingTurns()
+    postgres = sessions.kw["bind"].dialect.name == "postgresql"
+    writer = _Writer(sessions, summary, progress, AT_ONCE if postgres else 1)
     try:
-        async for batch in _batches(records, batch_size, summary, strict, turns.take):
-            if writing is not None:
-                touched |= await writing
-                writing = None
-                gc.collect(0)  # the written batch's cycles (_fewer_collections)
-            if len(touched) >= REFRESH_TOUCHED:
-                await _refresh(sessions, touched)
-                touched = set()
-            writing = asyncio.create_task(
-                _write(sessions, batch, summary, progress, turns.inserting)
-            )
-            turns.writing(writing)
-        if writing is not None:
-            touched |= await writing
-            writing = None
+        async for batch in _batches(records, batch_size, summary, strict, writer.turns.take):
+            await writer.write(batch)
+        await writer.drain()
     except BaseException as error:
-        if writing is not None:
-            if isinstance(error, asyncio.CancelledError):
-                writing.cancel()
-            (written,) = await asyncio.gather(writing, return_exceptions=True)
-            if isinstance(written, set):
-                touched |= written
+        await writer.stop(cancel=isinstance(error, asyncio.CancelledError))
         raise
     finally:
         # What was written stays written: its figures are brought up to date either way.
-        await _refresh(sessions, touched, last=True)
+        await _refresh(sessions, writer.touched, last=True)
     return summary
 
 
-class _ReadingTurns:
-    """When the file is read on while a batch is written: while the batch inserts its rows.
+class _Writer:
+    """An import's transactions, in order, `at_once` of them running at a time.
 
-    The reader and the batch share the main thread; the database works in
-    another (SQLite's driver thread, PostgreSQL's server). Reading is free
-    only while the database works and the batch waits for it: in the long
-    inserts. Read in the batch's first steps (its prefetch: short statements,
-    then matching in Python), it only delays them: each statement is a few
-    round trips to the driver's thread, and each waited for the reader to
-    give the event loop a turn. So the reader waits while a batch decides
-    (write_batch says when it turns to inserting), and gives a turn every
-    READ_SLICE (2) records while it inserts. At 20,000 works on SQLite (load
-    ~0.5) the two threads had overlapped for 0 of 1.64 s (32-record slices,
-    reading whenever a batch waited): 0.09-0.11 s, and 11,900 -> 12,900
-    works/s; 2-record slices without waiting for the inserts: 10,900. On
-    PostgreSQL 6,910-6,924 -> 7,216-7,428 works/s.
+    On SQLite one at a time: each batch is written once the one before has
+    committed (it may match what that one created). On PostgreSQL two: while
+    the server writes one, this process matches the next and builds its rows
+    (at 100,000 works each side took 70-80 us a work, one waiting for the
+    other). The second takes its locks once the first holds its own, and
+    where they would write the same keys it waits for the first to commit
+    (seeds.bulk.Order): what it reads, matches and writes is what it would
+    be had it begun after. Its lock keys leave out the authors already
+    stored (seeds.bulk.StoredPeople), so that works by the same authors do
+    not queue.
     """
 
-    def __init__(self) -> None:
-        self._busy = False
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        summary: ImportSummary,
+        progress: Callable[[int], None] | None,
+        at_once: int,
+    ) -> None:
+        self.sessions = sessions
+        self.summary = summary
+        self.progress = progress
+        self.at_once = at_once
+        self.postgres = sessions.kw["bind"].dialect.name == "postgresql"
+        self.turns = _ReadingTurns(eager=at_once > 1)
+        self.touched: set[int] = set()
+        self._running: deque[asyncio.Task[set[int]]] = deque()
+        self._locked = _happened()  # of the last transaction begun
+        self._ended = _happened()
+
+    async def write(self, batch: list[Record]) -> None:
+        """Begin writing the batch: its transactions (a few on PostgreSQL) in order.
+
+        Each transaction's authors are looked for among the stored researchers
+        (StoredPeople) when it is about to begin, not once for the batch: by
+        then the one before the last has committed, and the authors it created
+        need no lock (at 100,000 works, 6 s of 46 were spent waiting for such
+        locks while new authors were still being created).
+        """
+        gc.collect(0)  # the written batches' cycles (_fewer_collections)
+        budget = LOCK_BUDGET if self.postgres else None
+        start = 0
+        while start < len(batch):
+            while len(self._running) >= self.at_once:
+                await self._collect()
+            if len(self.touched) >= REFRESH_TOUCHED:
+                await self.drain()
+                await _refresh(self.sessions, self.touched)
+                self.touched = set()
+            stored = None
+            if self.postgres:
+                async with self.sessions() as session:
+                    ahead = batch[start : start + STORED_AHEAD]
+                    stored = await stored_people(await session.connection(), ahead)
+            end, keys = _transaction_at(batch, start, budget, stored)
+            self._begin(batch[start:end], keys, stored)
+            start = end
+
+    def _begin(
+        self, part: list[Record], keys: dict[str, set[str]] | None, stored: StoredPeople | None
+    ) -> None:
+        order = Order(before_locked=self._locked, before_ended=self._ended)
+        ended = asyncio.Event()
+        task = asyncio.create_task(self._transaction(part, keys, stored, order, ended))
+        self._locked, self._ended = order.locked, ended
+        self._running.append(task)
+        self.turns.writing(task)
+
+    async def drain(self) -> None:
+        """Wait for every transaction begun."""
+        while self._running:
+            await self._collect()
+
+    async def stop(self, *, cancel: bool) -> None:
+        """Finish (or `cancel`) the transactions running; what they wrote counts as touched."""
+        running, self._running = list(self._running), deque()
+        if cancel:
+            for task in running:
+                task.cancel()
+        for result in await asyncio.gather(*running, return_exceptions=True):
+            if isinstance(result, set):
+                self.touched |= result
+
+    async def _collect(self) -> None:
+        """Wait for the oldest transaction; when it failed, the later ones are cancelled."""
+        try:
+            self.touched |= await self._running[0]
+        except BaseException:
+            self._running.popleft()
+            await self.stop(cancel=True)
+            raise
+        self._running.popleft()
+
+    async def _transaction(
+        self,
+        part: list[Record],
+        keys: dict[str, set[str]] | None,
+        stored: StoredPeople | None,
+        order: Order,
+        ended: asyncio.Event,
+    ) -> set[int]:
+        try:
+            async with self.sessions() as session, session.begin():
+                connection = await session.connection()
+                result = await write_batch(
+                    connection,
+                    part,
+                    keys,
+                    self.summary.slug_hints,
+                    self.turns.inserting,
+                    stored,
+                    order,
+                )
+        finally:
+            order.locked.set()  # had it failed before, the next must not wait for ever
+            ended.set()
+        await announce(ChangeSet.all())  # cached answers that could show the batch go
+        for outcome in result.outcomes:
+            self.summary.count(outcome)
+        if self.progress is not None:
+            self.progress(len(part))
+        return result.touched
+
+
+def _happened() -> asyncio.Event:
+    event = asyncio.Event()
+    event.set()
+    return event
+
+
+class _ReadingTurns:
+    """When the file is read on while batches are written.
+
+    The reader and the batches share the main thread; the database works in
+    another (SQLite's driver thread, PostgreSQL's server). With one batch
+    written at a time, reading is free only while the database works and the
+    batch waits for it: in the long inserts. Read in the batch's first steps
+    (its prefetch: short statements, then matching in Python), it only
+    delays them: each statement is a few round trips to the driver's thread,
+    and each waited for the reader to give the event loop a turn. So the
+    reader waits while a batch decides (write_batch says when it turns to
+    inserting), and gives a turn every READ_SLICE (2) records while it
+    inserts. At 20,000 works on SQLite (load ~0.5) the two threads had
+    overlapped for 0 of 1.64 s (32-record slices, reading whenever a batch
+    waited): 0.09-0.11 s, and 11,900 -> 12,900 works/s; 2-record slices
+    without waiting for the inserts: 10,900. On PostgreSQL 6,910-6,924 ->
+    7,216-7,428 works/s. With two transactions running at once (`eager`,
+    PostgreSQL) one decides while the other waits for the server: the reader
+    then only gives a turn every READ_SLICE records.
+    """
+
+    def __init__(self, *, eager: bool) -> None:
+        self._eager = eager
+        self._writing = 0
         self._inserting = asyncio.Event()
 
     def writing(self, task: asyncio.Task[set[int]]) -> None:
-        """A batch began to be written, by `task`."""
-        self._busy = True
+        """A transaction began to be written, by `task`."""
+        self._writing += 1
         self._inserting.clear()
         task.add_done_callback(self._written)
 
     def _written(self, _task: asyncio.Task[set[int]]) -> None:
-        self._busy = False
+        self._writing -= 1
         self._inserting.set()
 
     def inserting(self, inserting: bool) -> None:
@@ -241,9 +375,9 @@ class _ReadingTurns:
 
     async def take(self) -> None:
         """Wait for the reader's turn; at once while no batch is being written."""
-        if not self._busy:
+        if not self._writing:
             return
-        if self._inserting.is_set():
+        if self._eager or self._inserting.is_set():
             await asyncio.sleep(0)  # what the batch awaited may be done: it goes on first
         else:
             await self._inserting.wait()
@@ -295,49 +429,22 @@ async def _refresh(
             await checkpoint(await session.connection())
 
 
-async def _write(
-    sessions: async_sessionmaker[AsyncSession],
-    batch: list[Record],
-    summary: ImportSummary,
-    progress: Callable[[int], None] | None,
-    inserting: Callable[[bool], None] | None = None,
-) -> set[int]:
-    """Write the batch (in one transaction, or a few on PostgreSQL); the researchers touched."""
-    touched: set[int] = set()
-    postgres = sessions.kw["bind"].dialect.name == "postgresql"
-    slug_hints = summary.slug_hints
-    for part, keys in _transactions(batch, LOCK_BUDGET if postgres else None):
-        async with sessions() as session, session.begin():
-            connection = await session.connection()
-            result = await write_batch(connection, part, keys, slug_hints, inserting)
-        await announce(ChangeSet.all())  # cached answers that could show the batch go
-        for outcome in result.outcomes:
-            summary.count(outcome)
-        touched |= result.touched
-        if progress is not None:
-            progress(len(part))
-    return touched
+def _transaction_at(
+    batch: list[Record], start: int, budget: int | None, stored: StoredPeople | None = None
+) -> tuple[int, dict[str, set[str]] | None]:
+    """Where the run of the batch's records from `start` ends whose lock keys (given the
+    researchers `stored`) stay within the budget (at least one record), and its keys.
 
-
-def _transactions(
-    batch: list[Record], budget: int | None
-) -> Iterator[tuple[list[Record], dict[str, set[str]] | None]]:
-    """The batch in runs whose lock keys stay within the budget, with their keys.
-
-    Without a budget (SQLite takes no locks) the batch is one run.
+    Without a budget (SQLite takes no locks) the run is the rest of the batch.
     """
     if budget is None:
-        yield batch, None
-        return
-    part: list[Record] = []
+        return len(batch), None
     held: set[tuple[str, str]] = set()
-    for record in batch:
-        keys = lock_keys(record)
-        fresh = keys - held
-        if part and len(held) + len(fresh) > budget:
-            yield part, keys_by_namespace(held)
-            part, held, fresh = [], set(), keys
-        part.append(record)
+    end = start
+    while end < len(batch):
+        fresh = lock_keys(batch[end], stored) - held
+        if end > start and len(held) + len(fresh) > budget:
+            break
         held |= fresh
-    if part:
-        yield part, keys_by_namespace(held)
+        end += 1
+    return end, keys_by_namespace(held)
