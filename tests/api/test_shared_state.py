@@ -21,8 +21,10 @@ import httpx
 import pytest
 import redis
 from prometheus_client.parser import text_string_to_metric_families
+from redis._parsers import _AsyncHiredisParser
 
 from api.app import create_app
+from api.redis_state import SharedState
 from api.settings import Settings
 from tests.conftest import REDIS_URL, RedisTarget
 from tests.redis_proxy import RedisProxy, free_port
@@ -202,3 +204,12 @@ async def test_a_redis_store_named_for_the_counts_alone_is_shared_too(seeded_url
         client.close()
     assert [r.headers["x-ratelimit-remaining"] for r in responses] == ["2", "1", "0"]
     assert refused.status_code == 429
+
+
+def test_redis_replies_are_parsed_in_c() -> None:
+    """Every request of a deployment with Redis makes a round trip to it: with redis-py's
+    own Python parser a round trip took 300 us of Python, with hiredis 170; a 304 answered
+    from the cache went from ~870 to ~1,060 a second at one client."""
+    shared = SharedState(REDIS_URL, prefix="parser-check:")
+    connection = shared.client.connection_pool.make_connection()  # type: ignore[no-untyped-call]
+    assert isinstance(connection._parser, _AsyncHiredisParser)
