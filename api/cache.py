@@ -49,11 +49,13 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Protocol
 
 import orjson
 from prometheus_client import CollectorRegistry, Counter
 from redis.exceptions import RedisError
+from starlette.datastructures import QueryParams
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
@@ -557,8 +559,37 @@ def may_answer_early(request: Request) -> bool:
 
 def plain_ask(request: Request, body: bytes | None, media_type: str) -> PlainAsk | None:
     """The cache entry of a GET's URL or a POST's `body`; None if not a plain request."""
-    if request.method == "GET":
-        params: Any = request.query_params
+    get = request.method == "GET"
+    raw: bytes = request.scope["query_string"] if get else (body or b"")
+    variant = media_type + today_key()
+    memo = _memo_parsed if len(raw) <= MEMO_MAX_BYTES else _parsed
+    parsed = memo(get, raw, variant)
+    if parsed is None:
+        return None
+    key, operation_name, report = parsed
+    return PlainAsk(
+        key=key,
+        operation_name=operation_name,
+        if_none_match=request.headers.get("if-none-match") if get else None,
+        report=report,
+    )
+
+
+# A client asking for the same page again sends the same bytes: their parse and key are
+# kept (a GET's URL took 15% of a 304's time to parse). Up to 1,024 of up to 4 KB each.
+MEMO_MAX_BYTES = 4096
+ParsedAsk = tuple[str, str | None, bool]  # the entry's key, the operation's name, report?
+
+
+@lru_cache(maxsize=1024)
+def _memo_parsed(get: bool, raw: bytes, variant: str) -> ParsedAsk | None:
+    return _parsed(get, raw, variant)
+
+
+def _parsed(get: bool, raw: bytes, variant: str) -> ParsedAsk | None:
+    """A GET's query string or a POST's body read as a plain request, keyed for `variant`."""
+    if get:
+        params: Any = QueryParams(raw)
         if "extensions" in params:
             extensions: Any = _json_or_none(params["extensions"])
             if not isinstance(extensions, dict) or set(extensions) - {REPORT_EXTENSION}:
@@ -567,7 +598,7 @@ def plain_ask(request: Request, body: bytes | None, media_type: str) -> PlainAsk
             extensions = {}
         variables = _json_or_none(params["variables"]) if params.get("variables") else None
     else:
-        params = _json_or_none(body or b"")
+        params = _json_or_none(raw)
         if not isinstance(params, dict):
             return None
         extensions = params.get("extensions") or {}
@@ -578,12 +609,8 @@ def plain_ask(request: Request, body: bytes | None, media_type: str) -> PlainAsk
     if not isinstance(query, str) or not query:
         return None
     operation_name = params.get("operationName") or None
-    return PlainAsk(
-        key=cache_key(query, operation_name, variables, media_type + today_key()),
-        operation_name=operation_name,
-        if_none_match=request.headers.get("if-none-match") if request.method == "GET" else None,
-        report=extensions.get(REPORT_EXTENSION) is True,
-    )
+    key = cache_key(query, operation_name, variables, variant)
+    return key, operation_name, extensions.get(REPORT_EXTENSION) is True
 
 
 async def with_body_unless_matched(
