@@ -228,7 +228,8 @@ class Authorship(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     paper_id: int = Field(sa_column=_cascade("paper.id"))
-    researcher_id: int = Field(sa_column=_cascade("researcher.id", index=True))
+    # Looked up through ix_authorship_researcher_paper_order, which leads with it (0008).
+    researcher_id: int = Field(sa_column=_cascade("researcher.id"))
     # 1-based; NULL when the researcher is known to be on the paper but not where.
     position: int | None = None
     display_name: str = Field(max_length=NAME_MAX_LENGTH)

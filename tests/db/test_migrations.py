@@ -70,7 +70,10 @@ async def test_indexes_serve_the_lookups_the_api_makes(engine: AsyncEngine) -> N
                 for table in ("authorship", "paper")
             }
         )
-    assert ("researcher_id",) in indexes["authorship"]
+    # A researcher's bylines: one index leads with researcher_id (their papers in order).
+    assert [c for c in indexes["authorship"] if c[0] == "researcher_id"] == [
+        ("researcher_id", "paper_sort_year", "paper_sort_date", "paper_id")
+    ]
     assert ("paper_id", "position") in indexes["authorship"]
     assert ("published_on", "id") in indexes["paper"]
     assert ("primary_category",) in indexes["paper"]
