@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 import sqlalchemy
 
-from db.direct import direct
+from db.direct import Direct, direct
 from db.engine import ReadSnapshot, create_engine
 from db.queries.pages import PageRequest
 from db.queries.researchers import researchers_page_direct
 from db.tables import researcher
+from tests.conftest import PostgresServer
 
 LEADERBOARD_COLUMNS = frozenset({"name", "h_index", "paper_count", "citation_count"})
 
 
-async def test_a_leaderboard_is_planned_once_a_connection_on_postgresql(
-    seeded_url: str,
+@pytest.mark.postgres
+def test_a_leaderboard_is_planned_once_a_connection_on_postgresql(
+    postgres_server: PostgresServer, postgres_template: str
 ) -> None:
     """PostgreSQL reuses a prepared statement's plan only when no parameter (a LIMIT $1)
     makes its generic plan look costlier than one made for the values: then it plans
@@ -26,12 +29,20 @@ async def test_a_leaderboard_is_planned_once_a_connection_on_postgresql(
         "H_INDEX", True, PageRequest(size=20, after=None, backwards=False),
         LEADERBOARD_COLUMNS, "postgresql",
     )  # fmt: skip
-    if not seeded_url.startswith("postgresql"):
-        pytest.skip("SQLite has no plan cache to reuse")
-    engine = create_engine(seeded_url)
+    database = postgres_server.create_database(template=postgres_template)
+    try:
+        custom_plans = asyncio.run(custom_plans_after(postgres_server.url_of(database), statement))
+    finally:
+        postgres_server.drop_database(database)
+    assert custom_plans == [0]
+
+
+async def custom_plans_after(url: str, statement: Direct, runs: int = 8) -> list[int]:
+    """How many times PostgreSQL planned `statement` for its values, run `runs` times."""
+    engine = create_engine(url)
     snapshot = ReadSnapshot(engine)
     try:
-        for _ in range(8):
+        for _ in range(runs):
             await snapshot.fetch(statement, {})
         plans: Any = await snapshot.run(
             lambda connection: connection.exec_driver_sql(
@@ -39,11 +50,10 @@ async def test_a_leaderboard_is_planned_once_a_connection_on_postgresql(
                 (statement.sql,),
             )
         )
-        custom_plans = plans.scalars().all()
+        return list(plans.scalars().all())
     finally:
         await snapshot.close()
         await engine.dispose()
-    assert custom_plans == [0]
 
 
 def test_numbers_fixed_in_a_statement_are_written_into_it_and_a_callers_stay_parameters() -> None:
