@@ -69,7 +69,7 @@ from api.graphql import GRAPHQL_RESPONSE, negotiated
 from api.observability import Metrics
 from api.protection import send_error
 from api.redis_outage import REDIS_ERRORS, RedisOutage
-from api.redis_state import SharedState
+from api.redis_state import DirectScript, SharedState
 from api.settings import Settings
 from db.queries.tokens import token_by_hash
 from resolvers.auth import bearer_secret, hash_secret
@@ -212,7 +212,7 @@ class RedisWindows:
         self.client = client
         self.key_prefix = key_prefix
         self.script = client.register_script(COUNT)
-        self.with_look_up = client.register_script(COUNT_AND_LOOK_UP)
+        self.with_look_up = DirectScript(client, COUNT_AND_LOOK_UP)  # on every anonymous read
 
     async def count(self, resource: str, item: RateLimitItem, key: str) -> Verdict:
         reply = await self.script(keys=self.keys(resource, item, key), args=self.args(item))
@@ -225,7 +225,7 @@ class RedisWindows:
         started = time.monotonic()
         tag_only = ask.if_none_match is not None
         args: list[str | int] = [*self.args(item), *cache.lookup_args(ask.key, tag_only=tag_only)]
-        reply = await self.with_look_up(keys=self.keys(resource, item, key), args=args)
+        reply = await self.with_look_up(self.keys(resource, item, key), args)
         verdict = self.verdict(resource, item, reply[0])
         if len(reply) < 2:
             return verdict, None

@@ -8,7 +8,12 @@ memory, as a single worker needs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from redis.asyncio import Redis
+from redis.asyncio.connection import AbstractConnection
+from redis.exceptions import NoScriptError
 
 from api.settings import Settings
 
@@ -37,3 +42,36 @@ def shared_state(settings: Settings) -> SharedState | None:
     if not settings.redis_url:
         return None
     return SharedState(settings.redis_url, settings.redis_prefix)
+
+
+class DirectScript:
+    """A Lua script run on connections it keeps checked out: for a call made on every request.
+
+    redis-py's command path checks a connection out of its pool and back in under a
+    lock, with retries and observability hooks: 52 us of CPU per call on this
+    machine, against 26 us for the same send and read on a connection held here
+    (tests/benchmarks say where it is called). The connections come from the
+    client's pool and stay counted there as in use, so the client's `aclose` closes
+    them; the client's timeouts and health checks apply to them as to its own.
+
+    A connection is used by one call at a time, so as many are kept as calls ran at
+    once. A call that fails or is cancelled leaves its connection disconnected
+    (redis-py's rule: no reply half read reaches the next call); it connects again
+    when next used.
+    """
+
+    def __init__(self, client: Redis, source: str) -> None:
+        self.script = client.register_script(source)
+        self.pool = client.connection_pool
+        self.idle: list[AbstractConnection] = []
+
+    async def __call__(self, keys: Sequence[str], args: Sequence[str | int]) -> Any:
+        connection = self.idle.pop() if self.idle else await self.pool.get_connection()  # type: ignore[no-untyped-call]
+        try:
+            await connection.send_command("EVALSHA", self.script.sha, len(keys), *keys, *args)
+            return await connection.read_response()
+        except NoScriptError:
+            pass  # a Redis restarted or flushed: redis-py's own call loads it and runs it
+        finally:
+            self.idle.append(connection)
+        return await self.script(keys=keys, args=args)
