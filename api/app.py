@@ -30,7 +30,7 @@ from api.redis_state import shared_state
 from api.request_ids import RequestIds
 from api.settings import Settings, get_settings
 from db.engine import create_engine, create_session_factory, create_write_engine
-from db.migrate import current_revision, head_revision
+from db.migrate import current_revision, declared_head
 from resolvers.bounds import BoundsWatch
 
 
@@ -192,7 +192,7 @@ async def ready(request: Request) -> JSONResponse:
             revision = await current_revision(connection)
     except Exception as error:
         return JSONResponse({"status": "unavailable", "reason": type(error).__name__}, 503)
-    expected = head_revision()
+    expected = declared_head()
     if revision != expected:
         body = {"status": "migrations pending", "revision": revision, "expected": expected}
         return JSONResponse(body, 503)

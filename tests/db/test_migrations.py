@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -7,7 +11,9 @@ from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
-from db.migrate import current_revision, head_revision, include_name, upgrade
+from db.migrate import current_revision, declared_head, head_revision, include_name, upgrade
+
+ROOT = Path(__file__).resolve().parents[2]
 
 TABLES = {
     "alembic_version",
@@ -55,6 +61,19 @@ async def test_the_arxiv_taxonomy_is_seeded_by_migration(engine: AsyncEngine) ->
     assert rows["cs.LG"] == "Machine Learning"
     assert sum(code.startswith("cs.") for code in rows) == 40
     assert {"math", "physics", "stat", "q-bio", "econ", "eess"} <= rows.keys()
+
+
+def test_the_head_the_server_reads_without_alembic_is_alembics() -> None:
+    assert declared_head() == head_revision()
+
+
+def test_a_served_app_does_not_load_alembic() -> None:
+    """Alembic (with mako and pygments) cost each worker 7 MB; only migrating needs it."""
+    probe = "import sys, api.app; api.app.create_served_app(); print('alembic' in sys.modules)"
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert loaded.stdout.strip() == "False"
 
 
 def test_upgrading_a_current_database_changes_nothing(database_url: str) -> None:
