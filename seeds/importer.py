@@ -51,6 +51,7 @@ from db.reads import ChangeSet, announce
 from db.writes.bulk import make_durable
 from db.writes.indicators import refresh_indicators
 from seeds.bulk import (
+    TURN_EVERY,
     Order,
     Outcome,
     Record,
@@ -255,7 +256,7 @@ class _Writer:
                 async with self.sessions() as session:
                     ahead = batch[start : start + STORED_AHEAD]
                     stored = await stored_people(await session.connection(), ahead)
-            end, keys = _transaction_at(batch, start, budget, stored)
+            end, keys = await _transaction_at(batch, start, budget, stored)
             self._begin(batch[start:end], keys, stored)
             start = end
 
@@ -430,7 +431,7 @@ async def _refresh(
             await checkpoint(await session.connection())
 
 
-def _transaction_at(
+async def _transaction_at(
     batch: list[Record], start: int, budget: int | None, stored: StoredPeople | None = None
 ) -> tuple[int, dict[str, set[str]] | None]:
     """Where the run of the batch's records from `start` ends whose lock keys (given the
@@ -448,4 +449,6 @@ def _transaction_at(
             break
         held |= fresh
         end += 1
+        if (end - start) % TURN_EVERY == 0:
+            await asyncio.sleep(0)  # the transactions being written go on
     return end, keys_by_namespace(held)

@@ -12,12 +12,12 @@ BEGIN IMMEDIATE.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.types import Text
+from sqlalchemy.types import Integer, Text
 
 _HOLD = text(
     "SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) "
@@ -32,3 +32,25 @@ async def hold_keys(connection: AsyncConnection, namespace: str, keys: Iterable[
     named = sorted({f"{namespace}:{key}" for key in keys})
     if named:
         await connection.execute(_HOLD, {"keys": named})
+
+
+# Namespace by namespace in sorted order, each one's keys in the order hold_keys takes them:
+# one statement, not one per namespace.
+_HOLD_ALL = text(
+    "SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0)))"
+    " FROM (SELECT k FROM unnest(:ranks, :keys) AS given(r, k) ORDER BY r, k) AS keys"
+).bindparams(bindparam("ranks", type_=ARRAY(Integer)), bindparam("keys", type_=ARRAY(Text)))
+
+
+async def hold_all_keys(connection: AsyncConnection, keys: Mapping[str, Iterable[str]]) -> None:
+    """hold_keys for each namespace of `keys`, in sorted order, in one round trip."""
+    if connection.dialect.name != "postgresql":
+        return
+    ranks: list[int] = []
+    named: list[str] = []
+    for rank, namespace in enumerate(sorted(keys)):
+        listed = {f"{namespace}:{key}" for key in keys[namespace]}
+        ranks += [rank] * len(listed)
+        named += listed
+    if named:
+        await connection.execute(_HOLD_ALL, {"ranks": ranks, "keys": named})

@@ -41,12 +41,12 @@ def test_other_idless_names_are_kept_once_and_a_different_initial_is_another_per
     assert [(a.name, a.position) for a in unlinked] == [("World Bank", 2), ("Secchi, M.", 3)]
 
 
-def test_without_a_lock_budget_a_batch_is_one_transaction() -> None:
+async def test_without_a_lock_budget_a_batch_is_one_transaction() -> None:
     works = [WorkRecord(title=f"T{i}", openalex_id=f"W{i}") for i in range(5)]
-    assert _transaction_at(list(works), 0, None) == (5, None)
+    assert await _transaction_at(list(works), 0, None) == (5, None)
 
 
-def test_a_batch_is_cut_so_that_no_transaction_holds_more_locks_than_the_budget() -> None:
+async def test_a_batch_is_cut_so_that_no_transaction_holds_more_locks_than_the_budget() -> None:
     works: list[Record] = [
         WorkRecord(
             title=f"T{i}",
@@ -59,7 +59,7 @@ def test_a_batch_is_cut_so_that_no_transaction_holds_more_locks_than_the_budget(
     runs = []
     start = 0
     while start < len(works):
-        end, keys = _transaction_at(works, start, 12)
+        end, keys = await _transaction_at(works, start, 12)
         runs.append((works[start:end], keys))
         start = end
     for run, keys in runs:

@@ -17,6 +17,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from db.writes.locks import hold_all_keys, hold_keys
 from seeds.openalex_fixture import works as generated_works
 from tests.api.conftest import open_client
 from tests.seeds.test_matching import import_works, write_lines
@@ -88,3 +89,24 @@ async def test_a_paper_another_connection_adds_mid_import_is_found_by_search(
             )
         )
         assert unindexed.scalar() == 0
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_batch_holds_the_same_locks_as_other_writers_take_key_by_key(
+    engine: AsyncEngine,
+) -> None:
+    # An import takes every namespace's keys in one statement (hold_all_keys); a writer
+    # that takes one key of them (hold_keys) must wait for it, and only for those keys.
+    async with engine.connect() as importing, engine.connect() as other:
+        await importing.begin()
+        await hold_all_keys(importing, {"paper-doi": {"10.1/a"}, "researcher-name": {"ann lee"}})
+        free = text("SELECT pg_try_advisory_xact_lock(hashtextextended(:key, 0))")
+        await other.begin()
+        held = [
+            (await other.execute(free, {"key": key})).scalar_one()
+            for key in ("paper-doi:10.1/a", "researcher-name:ann lee", "researcher-name:bo li")
+        ]
+        assert held == [False, False, True]
+        await importing.rollback()
+        await hold_keys(other, "researcher-name", ["ann lee"])  # free again: no wait
+        await other.rollback()
