@@ -48,7 +48,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.reads import ChangeSet, announce
-from db.writes.bulk import make_durable
+from db.writes.bulk import make_durable, read_by_index
 from db.writes.indicators import refresh_indicators
 from seeds.bulk import (
     TURN_EVERY,
@@ -423,6 +423,7 @@ async def _refresh(
         async with sessions() as session, session.begin():
             connection = await session.connection()
             if touched:
+                await read_by_index(connection)
                 await refresh_indicators(connection, touched)
             if last:
                 await make_durable(connection)
