@@ -29,7 +29,7 @@ from api.ratelimit import RateLimit, RateLimiter
 from api.redis_state import shared_state
 from api.request_ids import RequestIds
 from api.settings import Settings, get_settings
-from db.engine import create_engine, create_session_factory, create_write_engine
+from db.engine import create_engine, create_session_factory, create_write_engine, read_pool
 from db.migrate import current_revision, declared_head
 from resolvers.bounds import BoundsWatch
 
@@ -78,11 +78,12 @@ def create_app(
         # reads may run at once, and none opened past them: a read of a millisecond waits
         # for one rather than open (and close) its own, which took half of a leaderboard's
         # CPU at 8 clients with 4 kept.
+        reads = read_pool(settings.database_url, settings.read_pool_size)
         inline_engine = create_engine(
             settings.database_url,
             statement_timeout_ms=settings.statement_timeout_ms,
             pre_ping=False,
-            pool_size=settings.read_pool_size,
+            pool_size=reads.size,
             max_overflow=0,
         )
         app.state.inline_engine = inline_engine
@@ -91,12 +92,13 @@ def create_app(
         execution = ExecutionThread("graphql", full_collections_when_idle=tune_collector)
         # Only read snapshots (and token look-ups through them) use it: no ping per checkout.
         # Connections kept for as many requests as usually run at once: past the pool, each
-        # request opened a connection of its own and closed it again.
+        # request opened a connection of its own and closed it again (on SQLite, none past).
         graphql_engine = create_engine(
             settings.database_url,
             statement_timeout_ms=settings.statement_timeout_ms,
             pre_ping=False,
-            pool_size=settings.read_pool_size,
+            pool_size=reads.size,
+            max_overflow=reads.overflow,
         )
         write_engine = create_write_engine(
             settings.database_url, statement_timeout_ms=settings.statement_timeout_ms

@@ -70,10 +70,11 @@ class Settings(BaseSettings):
         default=True,
         description="Answer reads it covers with compiled row-shaping plans (schema.compiled)",
     )
-    read_pool_size: int = Field(
-        default=10,
+    read_pool_size: int | None = Field(
+        default=None,
         ge=1,
-        description="Connections GraphQL reads keep open per worker (as many again when busy)",
+        description="Connections GraphQL reads keep open per worker: by default 10 on "
+        "PostgreSQL (as many again when busy), 2 on SQLite (db.engine.read_pool says why)",
     )
     list_bounds_refresh_s: float = Field(
         default=300.0, gt=0, description="Seconds between readings of the longest lists"
