@@ -18,17 +18,15 @@ is cut into transactions of at most LOCK_BUDGET keys, two of which may run
 at once (5,000 of the 6,400).
 
 Leaderboard figures (researcher_indicators) of the researchers an import
-touches are recomputed when REFRESH_TOUCHED of them have gathered, and at
-the end: not after every batch nor every so many records, because each
-refresh reads every paper of each researcher it recomputes. A researcher on
-works all over a file would be recomputed over all their papers once per
-refresh, a cost growing with the square of the file. (At a million
-generated works on SQLite the change from a refresh every 100,000 records
-was lost in the noise of a loaded machine: 429 s of CPU before, 468 s
-after; it is the snapshot's hundreds of millions that it is for.) The set
-of ids gathered is what bounds memory. An import that crashes may leave
-figures stale for the works written since the last refresh; `scholargraph
-db refresh-indicators` recomputes them all.
+touches are recomputed once, at its end: each refresh reads every paper of
+each researcher it recomputes, so a researcher on works all over a file
+would be recomputed over all their papers once per refresh, a cost growing
+with the square of the file. The researchers touched are kept as a bitmap of
+their ids (_Touched: an eighth of a byte per researcher stored), not a set
+(50-70 bytes an id), so no refresh is needed on the way to bound memory:
+at a million generated works a refresh every 100,000 researchers touched
+made three full ones. An import that crashes may leave figures stale for
+the works it wrote; `scholargraph db refresh-indicators` recomputes them all.
 
 A record that does not have its source's shape is reported and skipped; with
 `strict`, the first one ends the import and nothing of its batch is written.
@@ -79,7 +77,7 @@ AT_ONCE = 2  # transactions written at a time on PostgreSQL (_Writer)
 # Records whose authors are looked for among the stored researchers before a transaction
 # (_Writer.write): more than a transaction holds (at 3 keys a work, 830 works).
 STORED_AHEAD = 1250
-REFRESH_TOUCHED = 100_000  # researchers gathered before their figures are recomputed
+REFRESH_CHUNK = 100_000  # researchers recomputed a call of refresh_indicators (_refresh)
 READ_SLICE = 2  # records read between two turns of a batch being written (_ReadingTurns)
 
 
@@ -226,7 +224,7 @@ class _Writer:
         self.at_once = at_once
         self.postgres = sessions.kw["bind"].dialect.name == "postgresql"
         self.turns = _ReadingTurns(eager=at_once > 1)
-        self.touched: set[int] = set()
+        self.touched = _Touched()
         self._running: deque[asyncio.Task[set[int]]] = deque()
         self._locked = _happened()  # of the last transaction begun
         self._ended = _happened()
@@ -247,10 +245,6 @@ class _Writer:
                 await self._collect()
             if start == 0:
                 gc.collect(0)  # the written batches' cycles (_fewer_collections)
-            if len(self.touched) >= REFRESH_TOUCHED:
-                await self.drain()
-                await _refresh(self.sessions, self.touched)
-                self.touched = set()
             stored = None
             if self.postgres:
                 async with self.sessions() as session:
@@ -283,12 +277,12 @@ class _Writer:
                 task.cancel()
         for result in await asyncio.gather(*running, return_exceptions=True):
             if isinstance(result, set):
-                self.touched |= result
+                self.touched.add_all(result)
 
     async def _collect(self) -> None:
         """Wait for the oldest transaction; when it failed, the later ones are cancelled."""
         try:
-            self.touched |= await self._running[0]
+            self.touched.add_all(await self._running[0])
         except BaseException:
             self._running.popleft()
             await self.stop(cancel=True)
@@ -415,7 +409,7 @@ async def _batches(
 
 
 async def _refresh(
-    sessions: async_sessionmaker[AsyncSession], touched: set[int], *, last: bool = False
+    sessions: async_sessionmaker[AsyncSession], touched: _Touched, *, last: bool = False
 ) -> None:
     """Recompute the touched researchers' figures; at the `last`, make every batch durable
     and, on SQLite, copy the write-ahead log back (seeds.bulk checkpoints less often)."""
@@ -424,12 +418,43 @@ async def _refresh(
             connection = await session.connection()
             if touched:
                 await read_by_index(connection)
-                await refresh_indicators(connection, touched)
+                for ids in touched.chunks(REFRESH_CHUNK):
+                    await refresh_indicators(connection, ids)
             if last:
                 await make_durable(connection)
     if last:
         async with sessions() as session:
             await checkpoint(await session.connection())
+
+
+class _Touched:
+    """Researcher ids, as a bitmap: an eighth of a byte for each id up to the largest."""
+
+    def __init__(self) -> None:
+        self._bits = bytearray()
+
+    def add_all(self, ids: Iterable[int]) -> None:
+        bits = self._bits
+        for researcher_id in ids:
+            byte = researcher_id >> 3
+            if byte >= len(bits):
+                bits.extend(bytes(max(byte + 1 - len(bits), len(bits))))  # doubled, at least
+            bits[byte] |= 1 << (researcher_id & 7)
+
+    def __bool__(self) -> bool:
+        return any(self._bits)
+
+    def chunks(self, size: int) -> Iterator[list[int]]:
+        """The ids in increasing order, `size` at a time."""
+        chunk: list[int] = []
+        for byte, value in enumerate(self._bits):
+            if value:
+                chunk += [(byte << 3) | bit for bit in range(8) if value >> bit & 1]
+                if len(chunk) >= size:
+                    yield chunk
+                    chunk = []
+        if chunk:
+            yield chunk
 
 
 async def _transaction_at(

@@ -10,11 +10,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from db.writes.indicators import refresh_indicators
 from resolvers import metrics
+from seeds import importer
 from seeds.importer import ImportSummary, import_records, parsed
 from seeds.jsonrecords import read_records
 from seeds.openalex import author_from_openalex, work_from_openalex
@@ -483,3 +486,23 @@ async def test_an_openalex_institution_imported_first_takes_the_seed_slug(
         "SELECT slug, openalex_id FROM institution"
         " WHERE name_key = 'massachusetts institute of technology'",
     ) == [("mit", "I63966007")]
+
+
+async def test_an_import_refreshes_the_figures_of_every_researcher_it_touched(
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Refreshed a few at a time, as a large import's hundreds of thousands are: the figures
+    # are those a refresh of everyone gives afterwards, and every researcher has them.
+    monkeypatch.setattr(importer, "REFRESH_CHUNK", 3)
+    records = list(generated_works(80, seed=3))
+    await import_works(sessions, write_lines(tmp_path / "works.jsonl", records))
+    figures = "SELECT researcher_id, paper_count, citation_count, h_index"
+    figures += " FROM researcher_indicators"
+    imported = sorted(await rows(engine, figures))
+    async with engine.begin() as connection:
+        await refresh_indicators(connection)
+    assert imported == sorted(await rows(engine, figures))
+    assert len(imported) == (await rows(engine, "SELECT count(*) FROM researcher"))[0][0]
