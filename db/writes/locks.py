@@ -19,23 +19,13 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import Integer, Text
 
-_HOLD = text(
-    "SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) "
-    "FROM (SELECT DISTINCT unnest(:keys) AS k ORDER BY 1) AS keys"
-).bindparams(bindparam("keys", type_=ARRAY(Text)))
-
 
 async def hold_keys(connection: AsyncConnection, namespace: str, keys: Iterable[str]) -> None:
     """Wait for, then hold until commit, the lock of each `namespace:key` (PostgreSQL only)."""
-    if connection.dialect.name != "postgresql":
-        return
-    named = sorted({f"{namespace}:{key}" for key in keys})
-    if named:
-        await connection.execute(_HOLD, {"keys": named})
+    await hold_all_keys(connection, {namespace: keys})
 
 
-# Namespace by namespace in sorted order, each one's keys in the order hold_keys takes them:
-# one statement, not one per namespace.
+# Namespace by namespace in sorted order, each one's keys sorted: one statement for them all.
 _HOLD_ALL = text(
     "SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0)))"
     " FROM (SELECT k FROM unnest(:ranks, :keys) AS given(r, k) ORDER BY r, k) AS keys"
@@ -43,7 +33,7 @@ _HOLD_ALL = text(
 
 
 async def hold_all_keys(connection: AsyncConnection, keys: Mapping[str, Iterable[str]]) -> None:
-    """hold_keys for each namespace of `keys`, in sorted order, in one round trip."""
+    """hold_keys for each namespace of `keys`, namespaces in sorted order, in one round trip."""
     if connection.dialect.name != "postgresql":
         return
     ranks: list[int] = []
