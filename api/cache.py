@@ -59,7 +59,7 @@ from starlette.datastructures import QueryParams
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from api.caching import apply_cache_policy, entity_tag, matches
+from api.caching import apply_cache_policy, cache_headers, entity_tag, matches
 from api.observability import request_record
 from api.redis_state import SharedState
 from db.reads import ChangeSet, ReadSet, recording
@@ -634,6 +634,9 @@ def hit_response(
     cache.metrics.hits.inc()
     record = request_record()
     record.operation_name, record.operation_type = ask.operation_name, "query"
+    if matches(ask.if_none_match, hit.tag):  # a GET's (api.caching): the client's copy is current
+        headers = {**cache_headers(max_age, hit.tag), "x-scholargraph-cache": "hit"}
+        return Response(status_code=304, headers=headers)
     response = Response(hit.body or b"", 200, headers={"content-type": content_type})
     response = apply_cache_policy(request, response, has_errors=False, max_age=max_age, tag=hit.tag)
     response.headers["x-scholargraph-cache"] = "hit"

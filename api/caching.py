@@ -30,16 +30,21 @@ def apply_cache_policy(
     if not cacheable:
         response.headers["cache-control"] = "no-store"
         return response
-    headers = {
-        "cache-control": f"public, max-age={max_age}",
-        "etag": tag or entity_tag(bytes(response.body)),
-        # The media type, and so the status of some answers, follows the Accept header.
-        "vary": "Accept",
-    }
+    headers = cache_headers(max_age, tag or entity_tag(bytes(response.body)))
     if matches(request.headers.get("if-none-match"), headers["etag"]):
         return Response(status_code=304, headers=headers)
     response.headers.update(headers)
     return response
+
+
+def cache_headers(max_age: int, tag: str) -> dict[str, str]:
+    """What a cacheable answer (a 200 or its 304) says about caching it."""
+    return {
+        "cache-control": f"public, max-age={max_age}",
+        "etag": tag,
+        # The media type, and so the status of some answers, follows the Accept header.
+        "vary": "Accept",
+    }
 
 
 def entity_tag(body: bytes) -> str:

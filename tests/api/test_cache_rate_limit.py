@@ -84,6 +84,9 @@ async def test_a_304_from_the_cache_is_counted_and_says_so(
     assert seen(revalidated) == (304, "hit", "1")
     assert revalidated.content == b""
     assert revalidated.headers["etag"] == tag
+    # What caches need to keep using their copy, as the 200 said it (RFC 9110, 15.4.5).
+    for header in ("cache-control", "vary"):
+        assert revalidated.headers[header] == first.headers[header]
     assert seen(changed) == (200, "hit", "0")
     assert changed.json()["data"] == DATA
 
