@@ -176,6 +176,8 @@ class Metrics:
             registry=self.registry,
         )
 
+        self._requests_by: dict[tuple[str, int], Counter] = {}
+        self._latency_by: dict[str, Histogram] = {}
         self.redis_outages = Counter(
             "scholargraph_redis_outages",
             "Times Redis stopped answering one use of it (persisted_queries, rate_limit).",
@@ -196,8 +198,17 @@ class Metrics:
 
     def observe(self, record: RequestRecord, *, status: int, seconds: float) -> None:
         operation_type = record.operation_type or "none"
-        self.requests.labels(operation_type, str(status)).inc()
-        self.latency.labels(operation_type).observe(seconds)
+        # The labelled children, kept: prometheus_client finds them under a lock each time.
+        counted = self._requests_by.get((operation_type, status))
+        if counted is None:
+            counted = self._requests_by[operation_type, status] = self.requests.labels(
+                operation_type, str(status)
+            )
+        counted.inc()
+        timed = self._latency_by.get(operation_type)
+        if timed is None:
+            timed = self._latency_by[operation_type] = self.latency.labels(operation_type)
+        timed.observe(seconds)
         for kind in record.error_kinds:
             self.errors.labels(kind).inc()
         if record.persisted_query is not None:
