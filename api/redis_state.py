@@ -71,9 +71,9 @@ class DirectScript:
         connection = self.idle.pop() if self.idle else await self.pool.get_connection()  # type: ignore[no-untyped-call]
         try:
             # hiredis packs in C what redis-py's pack_command encodes argument by argument.
-            await send_at_once(
-                connection, hiredis.pack_command((b"EVALSHA", self.sha, len(keys), *keys, *args))
-            )
+            command = (b"EVALSHA", self.sha, len(keys), *keys, *args)
+            # hiredis's stub types the argument as a tuple of one item.
+            await send_at_once(connection, hiredis.pack_command(command))  # type: ignore[arg-type]
             return await connection.read_response()
         except NoScriptError:
             pass  # a Redis restarted or flushed: redis-py's own call loads it and runs it
@@ -93,8 +93,8 @@ async def send_at_once(connection: AbstractConnection, command: bytes) -> None:
     health checked first, with every timeout in force, and the reply is read with it.
     """
     if not connection.is_connected:
-        await connection.connect()
-    await connection.check_health()
+        await connection.connect()  # type: ignore[no-untyped-call]
+    await connection.check_health()  # type: ignore[no-untyped-call]
     timeout, connection.socket_timeout = connection.socket_timeout, None
     try:
         await connection.send_packed_command(command, check_health=False)
