@@ -25,8 +25,14 @@ with the square of the file. The researchers touched are kept as a bitmap of
 their ids (_Touched: an eighth of a byte per researcher stored), not a set
 (50-70 bytes an id), so no refresh is needed on the way to bound memory:
 at a million generated works a refresh every 100,000 researchers touched
-made three full ones. An import that crashes may leave figures stale for
-the works it wrote; `scholargraph db refresh-indicators` recomputes them all.
+made three full ones. When the import touched at least half of the
+researchers stored (a first import, say), PostgreSQL recomputes everyone's
+figures in one statement, joining and sorting the tables once, after ANALYZE
+(db.writes.indicators.refresh_all_indicators), rather than looking up each
+researcher's papers by index: at 100,000 works on PostgreSQL the refresh
+took 1.1-1.3 s instead of 1.9-2.6. An import that crashes may leave figures
+stale for the works it wrote; `scholargraph db refresh-indicators`
+recomputes them all.
 
 A record that does not have its source's shape is reported and skipped; with
 `strict`, the first one ends the import and nothing of its batch is written.
@@ -42,12 +48,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.reads import ChangeSet, announce
-from db.writes.bulk import make_durable, read_by_index
-from db.writes.indicators import refresh_indicators
+from db.tables import researcher
+from db.writes.bulk import analyze_filled, make_durable, read_by_index
+from db.writes.indicators import refresh_all_indicators, refresh_indicators
 from seeds.bulk import (
     TURN_EVERY,
     Order,
@@ -416,7 +424,11 @@ async def _refresh(
     if touched or last:
         async with sessions() as session, session.begin():
             connection = await session.connection()
-            if touched:
+            postgres = connection.dialect.name == "postgresql"
+            if touched and postgres and await _most_researchers(connection, touched):
+                await analyze_filled(connection)
+                await refresh_all_indicators(connection)
+            elif touched:
                 await read_by_index(connection)
                 for ids in touched.chunks(REFRESH_CHUNK):
                     await refresh_indicators(connection, ids)
@@ -425,6 +437,14 @@ async def _refresh(
     if last:
         async with sessions() as session:
             await checkpoint(await session.connection())
+
+
+async def _most_researchers(connection: AsyncConnection, touched: _Touched) -> bool:
+    """Whether the import touched at least half of the researchers stored: then everyone's
+    figures are recomputed in one statement (refresh_all_indicators), which joins and sorts
+    the tables once, rather than looking up each researcher's papers by index."""
+    stored = (await connection.execute(select(func.count()).select_from(researcher))).scalar_one()
+    return 2 * len(touched) >= stored
 
 
 class _Touched:
@@ -443,6 +463,9 @@ class _Touched:
 
     def __bool__(self) -> bool:
         return any(self._bits)
+
+    def __len__(self) -> int:
+        return int.from_bytes(self._bits, "little").bit_count()
 
     def chunks(self, size: int) -> Iterator[list[int]]:
         """The ids in increasing order, `size` at a time."""

@@ -428,6 +428,14 @@ async def read_by_index(connection: AsyncConnection) -> None:
         await connection.exec_driver_sql(_READ_BY_INDEX)
 
 
+async def analyze_filled(connection: AsyncConnection) -> None:
+    """PostgreSQL: statistics for the tables an import fills, before a statement that reads
+    them whole (an import's refresh of everyone's figures): autovacuum's lag behind (see
+    begin_writing) would have the planner loop over tables it believes small."""
+    if connection.dialect.name == "postgresql":
+        await connection.exec_driver_sql("ANALYZE paper, authorship, researcher")
+
+
 async def make_durable(connection: AsyncConnection) -> None:
     """Make this transaction's commit wait for the WAL to reach disk, and every commit before it.
 

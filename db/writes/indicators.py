@@ -51,6 +51,15 @@ def missing_indicators_insert() -> Insert:
     return indicators_insert(select(researcher.c.id).where(~has_row))
 
 
+async def refresh_all_indicators(connection: AsyncConnection) -> None:
+    """Recompute everyone's figures in one statement, every researcher held first (in id
+    order, as refresh_indicators holds those it recomputes, so the two queue alike)."""
+    await connection.execute(
+        select(researcher.c.id).order_by(researcher.c.id).with_for_update(key_share=True)
+    )
+    await refresh_indicators(connection)
+
+
 async def refresh_indicators(
     connection: AsyncConnection, researcher_ids: Iterable[int] | None = None
 ) -> None:

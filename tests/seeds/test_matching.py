@@ -494,11 +494,22 @@ async def test_an_import_refreshes_the_figures_of_every_researcher_it_touched(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Refreshed a few at a time, as a large import's hundreds of thousands are: the figures
-    # are those a refresh of everyone gives afterwards, and every researcher has them.
+    # The first import touches everyone: on PostgreSQL one statement recomputes everyone's
+    # figures. The second touches a few, refreshed a few at a time, as a large import's
+    # hundreds of thousands are. The figures are those a refresh of everyone gives
+    # afterwards, and every researcher has them.
     monkeypatch.setattr(importer, "REFRESH_CHUNK", 3)
+    calls: list[str] = []
+    for name in ("refresh_all_indicators", "refresh_indicators"):
+        monkeypatch.setattr(importer, name, counted(getattr(importer, name), name, calls))
     records = list(generated_works(80, seed=3))
     await import_works(sessions, write_lines(tmp_path / "works.jsonl", records))
+    postgres = engine.dialect.name == "postgresql"
+    assert set(calls) == {"refresh_all_indicators" if postgres else "refresh_indicators"}
+    calls.clear()
+    more = list(generated_works(2, seed=4))  # by one of the first file's authors
+    await import_works(sessions, write_lines(tmp_path / "more.jsonl", more))
+    assert calls == ["refresh_indicators"]
     figures = "SELECT researcher_id, paper_count, citation_count, h_index"
     figures += " FROM researcher_indicators"
     imported = sorted(await rows(engine, figures))
@@ -506,3 +517,11 @@ async def test_an_import_refreshes_the_figures_of_every_researcher_it_touched(
         await refresh_indicators(connection)
     assert imported == sorted(await rows(engine, figures))
     assert len(imported) == (await rows(engine, "SELECT count(*) FROM researcher"))[0][0]
+
+
+def counted(function: Any, name: str, calls: list[str]) -> Any:
+    async def call(*args: Any, **kwargs: Any) -> Any:
+        calls.append(name)
+        return await function(*args, **kwargs)
+
+    return call
