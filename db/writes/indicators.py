@@ -54,9 +54,7 @@ def missing_indicators_insert() -> Insert:
 async def refresh_all_indicators(connection: AsyncConnection) -> None:
     """Recompute everyone's figures in one statement, every researcher held first (in id
     order, as refresh_indicators holds those it recomputes, so the two queue alike)."""
-    await connection.execute(
-        select(researcher.c.id).order_by(researcher.c.id).with_for_update(key_share=True)
-    )
+    await hold_researchers(connection, None)
     await refresh_indicators(connection)
 
 

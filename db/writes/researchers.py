@@ -36,14 +36,14 @@ async def lock_researchers(
     return {row.id: row for row in (await connection.execute(locked)).all()}
 
 
-async def hold_researchers(connection: AsyncConnection, researcher_ids: Iterable[int]) -> None:
-    """Lock these researchers' rows in id order against other writers, not against references."""
-    statement = (
-        select(researcher.c.id)
-        .where(researcher.c.id.in_(sorted(set(researcher_ids))))
-        .order_by(researcher.c.id)
-        .with_for_update(key_share=True)
-    )
+async def hold_researchers(
+    connection: AsyncConnection, researcher_ids: Iterable[int] | None
+) -> None:
+    """Lock these researchers' rows (everyone's when None) in id order against other
+    writers, not against references."""
+    statement = select(researcher.c.id).order_by(researcher.c.id).with_for_update(key_share=True)
+    if researcher_ids is not None:
+        statement = statement.where(researcher.c.id.in_(sorted(set(researcher_ids))))
     await connection.execute(statement)
 
 
