@@ -34,6 +34,7 @@ from api.tokens import token_app
 from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade
 from db.queries.stats import is_empty, row_counts
+from db.writes import indexes
 from db.writes.indicators import refresh_indicators
 from seeds.generate import GeneratedCounts, generate_corpus
 from seeds.importer import ImportSummary, StrictImportError, import_records, parsed
@@ -164,6 +165,17 @@ def db_upgrade() -> None:
         console.print(f"created the schema at revision {done.after}")
     else:
         console.print(f"upgraded the database from revision {done.before} to {done.after}")
+
+    async def restore(sessions: async_sessionmaker[AsyncSession]) -> list[str]:
+        async with sessions() as session, session.begin():
+            return await indexes.restore(await session.connection())
+
+    if built := run_with_sessions(restore):
+        console.print(
+            f"built {', '.join(built)}: an import that did not finish had left them to its end",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @db_app.command("refresh-indicators")
@@ -307,6 +319,13 @@ def _import_bibliographic(
         f"{summary.unchanged} unchanged, {summary.skipped} skipped",
         highlight=False,
     )
+    if summary.indexes_deferred:
+        console.print(
+            "(the indexes on papers' dates and citations and on researchers' papers were"
+            " built once at the end rather than kept up row by row)",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 class _Tally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -55,6 +56,25 @@ def test_upgrade_then_seed_if_empty_loads_once(fresh_sqlite: str) -> None:
     assert second.stdout.strip() == "database already holds data; seed skipped"
     counts = rows(fresh_sqlite)
     assert (counts["paper"], counts["researcher"]) == (50, 90)
+
+
+def test_upgrade_builds_the_indexes_an_unfinished_import_left_to_its_end(
+    fresh_sqlite: str, tmp_path: Path
+) -> None:
+    scholargraph(fresh_sqlite, "db", "upgrade")
+    path = fresh_sqlite.removeprefix("sqlite+aiosqlite:///")
+    with sqlite3.connect(path) as connection:  # as db.writes.indexes.drop leaves them
+        for name in ("ix_authorship_researcher_paper_order", "ix_paper_year_id"):
+            connection.execute(f"DROP INDEX {name}")
+    result = scholargraph(fresh_sqlite, "db", "upgrade")
+    assert result.returncode == 0, result.stderr
+    assert "built ix_authorship_researcher_paper_order, ix_paper_year_id" in result.stdout
+    with sqlite3.connect(path) as connection:
+        names = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    assert {"ix_authorship_researcher_paper_order", "ix_paper_year_id"} <= names
+    again = scholargraph(fresh_sqlite, "db", "upgrade")
+    assert again.stdout.startswith("database already at the newest migration")
+    assert "built" not in again.stdout
 
 
 def test_importing_a_profile_file_twice_changes_nothing(fresh_sqlite: str) -> None:

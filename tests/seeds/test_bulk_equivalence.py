@@ -15,12 +15,9 @@ leaderboard figures.
 from __future__ import annotations
 
 import random
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -171,20 +168,6 @@ async def snapshot(engine: AsyncEngine) -> dict[str, list[tuple[Any, ...]]]:
         rows = (await connection.execute(text(sql))).all()
         tables["search"] = sorted((tuple(row) for row in rows), key=repr)
     return tables
-
-
-@pytest.fixture
-def second_url(database_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """Another fresh database of the same kind as database_url."""
-    if database_url.startswith("sqlite"):
-        path = tmp_path / "second.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        yield f"sqlite+aiosqlite:///{path}"
-        return
-    server = request.getfixturevalue("postgres_server")
-    name = server.create_database(template=request.getfixturevalue("postgres_template"))
-    yield server.url_of(name)
-    server.drop_database(name)
 
 
 async def import_all(url: str, files: list[tuple[Path, Any]], batch_size: int) -> list[Any]:
