@@ -26,11 +26,12 @@ their ids (_Touched: an eighth of a byte per researcher stored), not a set
 (50-70 bytes an id), so no refresh is needed on the way to bound memory:
 at a million generated works a refresh every 100,000 researchers touched
 made three full ones. When the import touched at least half of the
-researchers stored (a first import, say), PostgreSQL recomputes everyone's
-figures in one statement, joining and sorting the tables once, after ANALYZE
-(db.writes.indicators.refresh_all_indicators), rather than looking up each
-researcher's papers by index: at 100,000 works on PostgreSQL the refresh
-took 1.1-1.3 s instead of 1.9-2.6. An import that crashes may leave figures
+researchers stored (a first import, say), everyone's figures are recomputed
+in one statement, joining and sorting the tables once (after ANALYZE on
+PostgreSQL: db.writes.indicators.refresh_all_indicators), rather than
+looking up each researcher's papers by index: at 100,000 works on
+PostgreSQL the refresh took 1.1-1.3 s instead of 1.9-2.6; at a million on
+SQLite 19.7 s instead of 24.5 (at 100,000, 1.9 s either way). An import that crashes may leave figures
 stale for the works it wrote; `scholargraph db refresh-indicators`
 recomputes them all.
 
@@ -500,8 +501,7 @@ async def _refresh(
     if touched or last:
         async with sessions() as session, session.begin():
             connection = await session.connection()
-            postgres = connection.dialect.name == "postgresql"
-            if touched and postgres and await _most_researchers(connection, touched):
+            if touched and await _most_researchers(connection, touched):
                 await analyze_filled(connection)
                 await refresh_all_indicators(connection)
             elif touched:

@@ -494,18 +494,17 @@ async def test_an_import_refreshes_the_figures_of_every_researcher_it_touched(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # The first import touches everyone: on PostgreSQL one statement recomputes everyone's
-    # figures. The second touches a few, refreshed a few at a time, as a large import's
-    # hundreds of thousands are. The figures are those a refresh of everyone gives
-    # afterwards, and every researcher has them.
+    # The first import touches everyone: one statement recomputes everyone's figures. The
+    # second touches a few, refreshed a few at a time, as a large import's hundreds of
+    # thousands are. The figures are those a refresh of everyone gives afterwards, and
+    # every researcher has them.
     monkeypatch.setattr(importer, "REFRESH_CHUNK", 3)
     calls: list[str] = []
     for name in ("refresh_all_indicators", "refresh_indicators"):
         monkeypatch.setattr(importer, name, counted(getattr(importer, name), name, calls))
     records = list(generated_works(80, seed=3))
     await import_works(sessions, write_lines(tmp_path / "works.jsonl", records))
-    postgres = engine.dialect.name == "postgresql"
-    assert set(calls) == {"refresh_all_indicators" if postgres else "refresh_indicators"}
+    assert set(calls) == {"refresh_all_indicators"}
     calls.clear()
     more = list(generated_works(2, seed=4))  # by one of the first file's authors
     await import_works(sessions, write_lines(tmp_path / "more.jsonl", more))
