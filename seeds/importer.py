@@ -31,9 +31,9 @@ in one statement, joining and sorting the tables once (after ANALYZE on
 PostgreSQL: db.writes.indicators.refresh_all_indicators), rather than
 looking up each researcher's papers by index: at 100,000 works on
 PostgreSQL the refresh took 1.1-1.3 s instead of 1.9-2.6; at a million on
-SQLite 19.7 s instead of 24.5 (at 100,000, 1.9 s either way). An import that crashes may leave figures
-stale for the works it wrote; `scholargraph db refresh-indicators`
-recomputes them all.
+SQLite 19.7 s instead of 24.5 (at 100,000, 1.9 s either way). An import
+that crashes may leave figures stale for the works it wrote;
+`scholargraph db refresh-indicators` recomputes them all.
 
 An import that writes more works than it found stored (a first import, a
 snapshot's first parts) leaves the indexes db.writes.indexes names to its
