@@ -10,7 +10,6 @@ topics do not map to arXiv codes with any certainty.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Any
 
 from seeds.records import (
@@ -32,8 +31,21 @@ ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(.+)$", re.IGNORECASE)
 DOI_PREFIX = re.compile(r"^(https?://(dx\.)?doi\.org/|doi:)", re.IGNORECASE)
 
 
+OPENALEX_PREFIX = "https://openalex.org/"
+
+
 def short_id(value: Any) -> str | None:
     """W123 from https://openalex.org/W123 (or W123 itself)."""
+    if type(value) is str and value.startswith(OPENALEX_PREFIX):
+        # How OpenAlex writes every id: what follows is the id when it is all letters and
+        # digits (0.2 us, against 0.55-0.9 by the general way below).
+        tail = value[len(OPENALEX_PREFIX) :]
+        if tail.isalnum() and len(tail) <= 32:
+            return tail
+    return _short_id(value)
+
+
+def _short_id(value: Any) -> str | None:
     if type(value) is str and value[-1:].isalnum() and value[:1].isalnum():
         # Nothing to strip at either end (the common case): the part after the last slash.
         tail = value[value.rfind("/") + 1 :]
@@ -150,25 +162,13 @@ def _authors(authorships: list[Any]) -> list[AuthorRef]:
                 name.strip(),
                 (raw_name or name).strip(),
                 place,
-                _short_author_id(author.get("id")),
+                short_id(author.get("id")),
                 None,
                 clean_orcid(author.get("orcid")),
                 institution_refs(places) if places else (),
             )
         )
     return authors
-
-
-def _short_author_id(value: Any) -> str | None:
-    # An author recurs on many works: the same string is shortened once. The cache is
-    # small: full, 65,536 ids held 17.5 MB, a tenth of an import's memory, to save 0.2 us
-    # a hit; the authors of a file of one field or institution recur within thousands.
-    return _cached_short_id(value) if type(value) is str else short_id(value)
-
-
-@lru_cache(maxsize=4096)
-def _cached_short_id(value: str) -> str | None:
-    return short_id(value)
 
 
 def _arxiv_id(record: dict[str, Any], doi: str | None) -> str | None:

@@ -7,15 +7,24 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.queries.stats import row_counts
 from resolvers import metrics
+from seeds import openalex
 from seeds.importer import StrictImportError, import_records, parsed
 from seeds.jsonrecords import read_records
-from seeds.openalex import abstract_text, author_from_openalex, work_from_openalex
+from seeds.openalex import (
+    OPENALEX_PREFIX,
+    abstract_text,
+    author_from_openalex,
+    short_id,
+    work_from_openalex,
+)
 from seeds.records import InstitutionRef
 from seeds.seed import seed_database
 from seeds.semanticscholar import author_from_s2, is_author_record, work_from_s2
@@ -54,6 +63,18 @@ def test_an_openalex_work_maps_every_field_we_read() -> None:
         InstitutionRef("Massachusetts Institute of Technology", "I63966007", "042nb2s44"),
     )
     assert (last.name, last.position, last.orcid) == ("David Bau", 5, "0000-0003-1744-6765")
+
+
+@given(
+    st.one_of(
+        st.text(alphabet=st.characters(codec="utf-8"), max_size=40),
+        st.from_regex(r"[A-Za-z0-9]{1,40}", fullmatch=True),
+    )
+)
+def test_an_openalex_id_is_shortened_alike_by_the_fast_way_and_the_general_one(tail: str) -> None:
+    value = OPENALEX_PREFIX + tail
+    assert short_id(value) == openalex._short_id(value)
+    assert short_id(OPENALEX_PREFIX + "W2741809807") == "W2741809807"
 
 
 def test_an_openalex_work_without_the_optional_fields_maps_to_nones() -> None:
