@@ -7,7 +7,8 @@ costs far more kept up row by row than built once from sorted rows: every
 batch dirties pages all over it, which the database then writes out (SQLite:
 into the write-ahead log at each commit; PostgreSQL: full-page images and
 evictions), and once it outgrows the page cache each insert reads a page
-first. At a million works on SQLite this upkeep is most of the import.
+first. At a million generated works on SQLite it was over a quarter of the
+import's time (425 s with it, 304 s without).
 
 So an import that has written more than it found stored (importer) drops
 these indexes and builds them again before it ends, the way a restore loads
