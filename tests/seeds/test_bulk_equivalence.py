@@ -170,16 +170,21 @@ async def snapshot(engine: AsyncEngine) -> dict[str, list[tuple[Any, ...]]]:
     return tables
 
 
-async def import_all(url: str, files: list[tuple[Path, Any]], batch_size: int) -> list[Any]:
+async def import_all(url: str, files: list[tuple[Path, Any]], **options: Any) -> list[Any]:
+    """Import each (file, mapper) in turn into the database at url.
+
+    Returns each import's (created, updated, unchanged, indexes_deferred) and then
+    every stored row (snapshot). options go to import_records (batch_size, ...).
+    """
     engine = create_engine(url)
     try:
         sessions = create_session_factory(engine)
         summaries = []
         for path, mapper in files:
-            summary = await import_records(
-                sessions, parsed(read_records(path), mapper), batch_size=batch_size
+            summary = await import_records(sessions, parsed(read_records(path), mapper), **options)
+            summaries.append(
+                (summary.created, summary.updated, summary.unchanged, summary.indexes_deferred)
             )
-            summaries.append((summary.created, summary.updated, summary.unchanged))
         return [summaries, await snapshot(engine)]
     finally:
         await engine.dispose()
@@ -203,6 +208,7 @@ async def test_one_record_a_batch_and_big_batches_write_the_same_rows(
     batched = await import_all(second_url, files, batch_size=1000)
     assert batched[0] == one_by_one[0]
     assert one_by_one[0][-1][:2] == (0, 0)
+    assert not any(summary[3] for summary in one_by_one[0] + batched[0])
     for table, rows in one_by_one[1].items():
         assert batched[1][table] == rows, table
     tables = one_by_one[1]
