@@ -53,7 +53,7 @@ from db.tables import (
     researcher_institution,
     unlinked_author,
 )
-from db.writes import bulk
+from db.writes import bulk, references
 from db.writes.locks import hold_all_keys
 from seeds.bylines import split_byline
 from seeds.manifest import read_manifest
@@ -370,16 +370,17 @@ async def write_batch(
     batch.order = order
     await _checkpoint_less_often(connection)
     await bulk.begin_writing(connection)
-    await batch.lock(keys)
-    await batch.prefetch()
-    outcomes = []
-    for index, record in enumerate(records, 1):
-        outcomes.append(batch.apply(record))
-        if order is not None and index % TURN_EVERY == 0:
-            await asyncio.sleep(0)  # the transaction running beside this one goes on (Order)
-    if inserting is not None:
-        inserting(True)
-    return BatchResult(outcomes, await batch.write())
+    async with references.checked_at_commit(connection):
+        await batch.lock(keys)
+        await batch.prefetch()
+        outcomes = []
+        for index, record in enumerate(records, 1):
+            outcomes.append(batch.apply(record))
+            if order is not None and index % TURN_EVERY == 0:
+                await asyncio.sleep(0)  # the transaction running beside this one goes on (Order)
+        if inserting is not None:
+            inserting(True)
+        return BatchResult(outcomes, await batch.write())
 
 
 # SQLite copies the write-ahead log back into the database (a checkpoint, ending with an

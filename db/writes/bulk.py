@@ -46,6 +46,7 @@ from db.tables import (
     researcher_alias,
     unlinked_author,
 )
+from db.writes import references
 
 PAPER_KEYS = ("id", "openalex_id", "semantic_scholar_id", "arxiv_id", "doi", "title_key", "year")
 PAPER_FILLED = ("abstract", "published_on", "citation_count")
@@ -268,6 +269,7 @@ async def insert_rows(
     """
     if not rows:
         return
+    references.note(connection, table, rows, inserted=True)
     names = list(rows[0])
     defaults = {
         column.name: column.default.arg  # type: ignore[attr-defined]
@@ -526,6 +528,7 @@ async def update_by_id(
     connection: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]]
 ) -> None:
     """Each row's values onto the row with its "id"; rows that set the same columns go together."""
+    references.note(connection, table, rows, inserted=False)
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
         columns = tuple(sorted(name for name in row if name != "id"))
@@ -606,6 +609,7 @@ async def delete_of_papers(
     connection: AsyncConnection, table: Table, paper_ids: Iterable[int]
 ) -> None:
     """Delete the rows of `table` (citation_year, unlinked_author) that belong to these papers."""
+    references.refuse_delete(connection, table)
     ids = sorted(set(paper_ids))
     if ids:
         await connection.execute(delete(table).where(values_in(connection, table.c.paper_id, ids)))
