@@ -139,7 +139,7 @@ async def _hold(connection: AsyncConnection, tally: _Tally) -> None:
         )
         held = set((await connection.execute(statement)).scalars())
         if len(held) < len(wanted):
-            raise ReferencedRowGoneError(column.table.name, _missing(wanted, held))  # type: ignore[attr-defined]
+            raise ReferencedRowGoneError(column.table.name, _missing(wanted, held))
 
 
 def _missing(wanted: Iterable[Any], held: set[Any]) -> list[Any]:
@@ -150,6 +150,6 @@ def _missing(wanted: Iterable[Any], held: set[Any]) -> list[Any]:
 def _is_referred_to(column: Column[Any]) -> bool:
     return any(
         key.column is column
-        for table in column.table.metadata.tables.values()  # type: ignore[attr-defined]
+        for table in column.table.metadata.tables.values()
         for key in table.foreign_keys
     )
