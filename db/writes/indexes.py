@@ -87,10 +87,13 @@ async def drop(connection: AsyncConnection) -> None:
             await connection.execute(text(f"DROP INDEX IF EXISTS {name}"))
 
 
-async def restore(connection: AsyncConnection) -> list[str]:
-    """Build the deferred indexes the database lacks, in the caller's transaction; their names."""
+async def restore(connection: AsyncConnection, *, only: str | None = None) -> list[str]:
+    """Build the deferred indexes the database lacks (or `only` that one), in the caller's
+    transaction; their names."""
     await _begin(connection)
     absent = set(await missing(connection))
+    if only is not None:
+        absent &= {only}
     for index in deferred_indexes():
         if index.name in absent:
             await connection.execute(CreateIndex(index, if_not_exists=True))
