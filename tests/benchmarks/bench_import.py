@@ -58,10 +58,17 @@ async def run(url: str, path: Path, batch_size: int = DEFAULT_BATCH) -> None:
     Beside the wall-clock rate it prints the CPU the import cost: this
     process's, and on PostgreSQL the server backends' it used (read from
     /proc, the server being local). On a shared machine the wall clock
-    measures the neighbours too; works per CPU-second does not.
+    measures the neighbours too; works per CPU-second does not. The server's
+    share counts the backends still open at the end and, through the CPU the
+    postmaster has collected from children that exited meanwhile, those the
+    import closed (a pool's overflow, the workers of a parallel index build,
+    autovacuum on the tables it filled).
     """
     engine = create_engine(url)
     try:
+        postgres = "postgresql" in url
+        postmaster = parent_pid((await backend_pids(engine))[0]) if postgres else None
+        reaped = exited_children_cpu(postmaster)
         started, cpu_started = time.perf_counter(), time.process_time()
         summary = await import_records(
             create_session_factory(engine),
@@ -69,7 +76,10 @@ async def run(url: str, path: Path, batch_size: int = DEFAULT_BATCH) -> None:
             batch_size=batch_size,
         )
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-        server_cpu = cpu_seconds(await backend_pids(engine)) if "postgresql" in url else 0.0
+        server_cpu = 0.0
+        if postgres:
+            server_cpu = cpu_seconds(await backend_pids(engine))
+            server_cpu += exited_children_cpu(postmaster) - reaped
     finally:
         await engine.dispose()
     done = summary.created + summary.updated + summary.unchanged
@@ -96,15 +106,32 @@ async def backend_pids(engine: AsyncEngine) -> list[int]:
 
 def cpu_seconds(pids: list[int]) -> float:
     """User and system CPU of these local processes, from /proc."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # a server on another host: its CPU is not ours to read
-        total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
+    return sum(_stat_seconds(pid, 11) for pid in pids)
+
+
+def exited_children_cpu(pid: int | None) -> float:
+    """The CPU of the children this process has collected after they exited."""
+    return 0.0 if pid is None else _stat_seconds(pid, 13)
+
+
+def parent_pid(pid: int) -> int | None:
+    fields = _stat_fields(pid)
+    return int(fields[1]) if fields else None
+
+
+def _stat_seconds(pid: int, first: int) -> float:
+    """Fields `first` and the next of /proc/PID/stat (counted after the name), in seconds."""
+    fields = _stat_fields(pid)
+    if not fields:
+        return 0.0
+    return (int(fields[first]) + int(fields[first + 1])) / os.sysconf("SC_CLK_TCK")
+
+
+def _stat_fields(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return []  # a server on another host: its CPU is not ours to read
 
 
 def arguments(doc: str | None) -> argparse.Namespace:
