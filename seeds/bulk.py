@@ -117,6 +117,14 @@ _NUMBER_COMMA = re.compile(r"(?<=\d),(?=\d)")
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 
 
+@lru_cache(maxsize=16_384)
+def cached_title_key(title: str) -> str:
+    """fast_title_key, remembered: on PostgreSQL a work's key is taken for its lock
+    (lock_keys), then for its matching (_Batch) a few thousand works later: 3.5 us each
+    time, 0.3 us the second."""
+    return fast_title_key(title)
+
+
 @lru_cache(maxsize=262_144)
 def cached_name_key(name: str) -> str:
     # Names repeat across a file (every coauthor on every work): normalise each once.
@@ -144,7 +152,7 @@ def lock_keys(record: Record, stored: StoredPeople | None = None) -> set[tuple[s
         for kind, namespace in _PAPER_LOCKS:
             if value := getattr(work, kind):
                 keys.add((namespace, value))
-        if title := fast_title_key(work.title):
+        if title := cached_title_key(work.title):
             keys.add((TITLE_LOCK, title[:TITLE_MAX_LENGTH]))
         for ref in work.authors:
             if stored is not None and stored.settled(ref) is not None:
@@ -424,7 +432,7 @@ class _Batch:
             for work in _works_of(record):
                 identified, unlinked = split_byline(work.authors)
                 self.prepared[id(work)] = _Prepared(
-                    work, fast_title_key(work.title), identified, unlinked
+                    work, cached_title_key(work.title), identified, unlinked
                 )
         self.paper_by_id: dict[tuple[str, str], _Paper] = {}
         self.paper_by_title: dict[str, list[_Paper]] = {}

@@ -33,7 +33,7 @@ from contextlib import asynccontextmanager
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Column, Table, any_, literal, select
+from sqlalchemy import Column, Table, any_, func, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -132,13 +132,17 @@ async def _hold(connection: AsyncConnection, tally: _Tally) -> None:
         wanted = sorted(keys - tally.inserted.get(column, set()))
         if not wanted:
             continue
-        statement = (
-            select(column)
-            .where(column == any_(literal(wanted, ARRAY(column.type))))
-            .with_for_update(key_share=True)
+        given = literal(wanted, ARRAY(column.type))
+        locked = (
+            select(column).where(column == any_(given)).with_for_update(key_share=True).subquery()
         )
-        held = set((await connection.execute(statement)).scalars())
-        if len(held) < len(wanted):
+        # A count, not the keys: the rows came back only to be counted (a few thousand a
+        # transaction); which are gone is asked only when some are.
+        count = (await connection.execute(select(func.count()).select_from(locked))).scalar_one()
+        if count < len(wanted):
+            held = set(
+                (await connection.execute(select(column).where(column == any_(given)))).scalars()
+            )
             raise ReferencedRowGoneError(column.table.name, _missing(wanted, held))
 
 
