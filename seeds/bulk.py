@@ -482,7 +482,9 @@ class _Batch:
             title_keys={p.title_key for p in self.prepared.values() if p.title_key},
         )
         for row in rows:
-            self._add_paper(_Paper(id=row.id, values=dict(row._mapping)))
+            self._add_paper(
+                _Paper(id=row[0], values=dict(zip(bulk.PAPER_COLUMNS, row, strict=True)))
+            )
         await self._prefetch_people(refs)
         place_refs = [place for ref in refs for place in ref.institutions] + [
             place for r in self.records if isinstance(r, AuthorRecord) for place in r.institutions
@@ -495,15 +497,15 @@ class _Batch:
                 name_keys={cached_name_key(p.name) for p in place_refs},
                 slugs={slug for p in place_refs for slug in _slugs_for(p.name)},
             )
-            for row in rows:
+            for place_id, name, slug, name_key, openalex_id, ror in rows:  # INSTITUTION_COLUMNS
                 self._add_place(
                     _Place(
-                        id=row.id,
-                        name=row.name,
-                        slug=row.slug,
-                        name_key=row.name_key,
-                        openalex_id=row.openalex_id,
-                        ror=row.ror,
+                        id=place_id,
+                        name=name,
+                        slug=slug,
+                        name_key=name_key,
+                        openalex_id=openalex_id,
+                        ror=ror,
                     )
                 )
         await self._prefetch_details()
@@ -544,15 +546,16 @@ class _Batch:
             by_name = [rows[key] for key in sorted(rows)]
             aliases = [*aliases, *more_aliases]
         alias_keys: dict[int, list[str]] = {}
-        for row in aliases:
-            alias_keys.setdefault(row.researcher_id, []).append(row.alias_key)
+        for researcher_id, alias_key in aliases:
+            alias_keys.setdefault(researcher_id, []).append(alias_key)
         for row in by_name:  # oldest first, so the oldest of a name is matched first
-            keys = [row.name_key, *alias_keys.get(row.id, [])]
-            if row.id in known:
+            researcher_id, name_key = row[0], row[1]
+            keys = [name_key, *alias_keys.get(researcher_id, [])]
+            if researcher_id in known:
                 for key in dict.fromkeys(keys):
-                    self.person_by_name.setdefault(key, []).append(known[row.id])
+                    self.person_by_name.setdefault(key, []).append(known[researcher_id])
             else:
-                known[row.id] = person = _person_of(row)
+                known[researcher_id] = person = _person_of(row)
                 self._add_person(person, keys)
 
     async def _people_by_id(self, refs: list[AuthorRef]) -> list[Any]:
@@ -1199,14 +1202,7 @@ class _Batch:
         await bulk.update_by_id(self.connection, reported_metrics, updates)
 
 
-_PERSON_COLUMNS = (
-    researcher.c.id,
-    researcher.c.name_key,
-    researcher.c.openalex_id,
-    researcher.c.semantic_scholar_id,
-    researcher.c.orcid,
-    researcher.c.homepage,
-)
+_PERSON_COLUMNS = tuple(researcher.c[name] for name in bulk.PERSON_COLUMNS)
 
 
 def _person_of(row: Any) -> _Person:
