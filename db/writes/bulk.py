@@ -77,6 +77,27 @@ def values_in(
     )
 
 
+async def driver_of(connection: AsyncConnection) -> Any:
+    """The driver's own connection, for a statement it runs faster than SQLAlchemy would,
+    inside the caller's transaction.
+
+    SQLAlchemy's asyncpg adapter begins its transaction at its first statement:
+    one the driver runs before any would run outside it, committed at once (an
+    advisory lock let go as soon as taken). So that first statement is made
+    here when none was. (SQLite's write transactions begin with the BEGIN the
+    import or the write engine sends itself.)
+    """
+    raw = await connection.get_raw_connection()
+    driver: Any = raw.driver_connection
+    if (
+        connection.dialect.name == "postgresql"
+        and connection.in_transaction()
+        and not driver.is_in_transaction()
+    ):
+        await connection.exec_driver_sql("SELECT 1")
+    return driver
+
+
 async def _rows_matching(
     connection: AsyncConnection,
     columns: Sequence[ColumnElement[Any]],
@@ -102,8 +123,7 @@ async def _rows_matching(
     sql, processors = _matching(
         connection.dialect, tuple(columns), tuple(column for column, _ in wanted)
     )
-    raw = await connection.get_raw_connection()
-    driver: Any = raw.driver_connection
+    driver = await driver_of(connection)
     if postgres:
         fetched = await driver.fetch(sql, *(values for _, values in wanted))
     else:
@@ -333,9 +353,7 @@ async def insert_rows(
     columns = [*names, *defaults]
     fixed = tuple(defaults.values())
     if connection.dialect.name == "postgresql":
-        raw = await connection.get_raw_connection()
-        driver = raw.driver_connection
-        assert driver is not None
+        driver = await driver_of(connection)
         await driver.copy_records_to_table(
             table.name, records=_tuples(rows, names, fixed), columns=columns
         )
