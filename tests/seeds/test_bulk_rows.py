@@ -62,3 +62,18 @@ async def test_bulk_rows_read_back_as_rows_inserted_one_by_one(engine: AsyncEngi
 async def test_an_infinite_figure_is_kept_not_nulled(engine: AsyncEngine) -> None:
     rows = [{"source": "s", "two_year_mean_citedness": math.inf}]
     assert await stored(engine, rows, bulk=True) == [("s", math.inf)]
+
+
+async def test_bulk_rows_written_first_in_a_transaction_go_with_its_rollback(
+    engine: AsyncEngine,
+) -> None:
+    # On PostgreSQL the rows go by COPY, through the driver (db.writes.bulk.driver_of):
+    # first in a transaction, before SQLAlchemy has sent anything, they must still be in it.
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    row = {"slug": "first", "name": "First", "name_key": "first", "created_at": now}
+    async with engine.connect() as connection:
+        await connection.begin()
+        await insert_rows(connection, researcher, [row | {"updated_at": now}])
+        await connection.rollback()
+    async with engine.connect() as connection:
+        assert (await connection.execute(select(researcher.c.slug))).all() == []
