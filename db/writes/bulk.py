@@ -104,7 +104,8 @@ async def _rows_matching(
     pairs: Iterable[tuple[ColumnElement[Any], Iterable[Any]]],
 ) -> list[tuple[Any, ...]]:
     """The rows whose `column` holds one of its values, for any (column, values) pair, by id:
-    plain tuples of `columns`, in order, the first column being the id.
+    the values of `columns` in order (tuples, or the driver's rows, which index as they do),
+    the first column being the id.
 
     SQLite: column IN (...) OR column IN (...), each looked up in its index.
     PostgreSQL: a UNION of joins to unnest(array): each list is one parameter,
@@ -138,7 +139,7 @@ async def _rows_matching(
             for row in fetched
         ]
     else:
-        rows = [tuple(row) for row in fetched]
+        rows = list(fetched)  # the driver's rows as they are: asyncpg's Records index as tuples
     rows.sort(key=itemgetter(0))
     return rows
 
