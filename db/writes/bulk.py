@@ -174,7 +174,7 @@ def _matching(
     order = compiled.positiontup or []
     assert order == [f"k{index}" for index in range(len(keyed))], order
     processors: list[Callable[[Any], Any] | None] = [
-        column.type.result_processor(dialect, None) for column in columns
+        column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
     ]
     return compiled.string, processors if any(processors) else None
 

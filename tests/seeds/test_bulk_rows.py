@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.tables import reported_metrics, researcher
-from db.writes.bulk import insert_rows
+from db.tables import paper, reported_metrics, researcher
+from db.writes.bulk import PAPER_COLUMNS, insert_rows, papers_matching
 
 TRICKY = [
     {"source": "123", "captured_on": date(2024, 2, 29), "two_year_mean_citedness": 1.5},
@@ -77,3 +77,22 @@ async def test_bulk_rows_written_first_in_a_transaction_go_with_its_rollback(
         await connection.rollback()
     async with engine.connect() as connection:
         assert (await connection.execute(select(researcher.c.slug))).all() == []
+
+
+async def test_matching_reads_give_values_of_their_column_types(engine: AsyncEngine) -> None:
+    # The reads go by the driver (db.writes.bulk._rows_matching); SQLite keeps a date as text.
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    row = {"title": "Dated", "title_key": "dated", "year": 2021, "published_on": date(2021, 6, 1)}
+    async with engine.begin() as connection:
+        await connection.execute(insert(paper), row | {"created_at": now, "updated_at": now})
+        (found,) = await papers_matching(
+            connection,
+            openalex_ids=(),
+            semantic_scholar_ids=(),
+            arxiv_ids=(),
+            dois=(),
+            title_keys={"dated"},
+        )
+    values = dict(zip(PAPER_COLUMNS, found, strict=True))
+    assert values["published_on"] == date(2021, 6, 1)
+    assert (values["title_key"], values["year"]) == ("dated", 2021)
