@@ -27,7 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.engine import create_engine, create_session_factory
-from db.tables import authorship, paper, researcher
+from db.tables import authorship, citation_year, paper, researcher
+from db.writes import references
+from db.writes.bulk import delete_of_papers
 from db.writes.references import ReferencedRowGoneError
 from seeds.bulk import write_batch
 from seeds.openalex import work_from_openalex
@@ -250,3 +252,21 @@ def in_another_thread(coroutine: Any) -> None:
     thread.join()
     if failure:
         raise failure[0]
+
+
+@pytest.mark.postgres
+async def test_a_transaction_without_the_checks_refuses_deletes_that_would_cascade(
+    postgres_url: str,
+) -> None:
+    engine = create_engine(postgres_url)
+    try:
+        async with engine.connect() as connection:
+            await connection.begin()
+            async with references.checked_at_commit(connection) as unchecked:
+                assert unchecked  # the tests' role is a superuser
+                await delete_of_papers(connection, citation_year, [1])  # nothing refers to it
+                with pytest.raises(RuntimeError, match="would skip its cascade"):
+                    await delete_of_papers(connection, paper, [1])
+            await connection.rollback()
+    finally:
+        await engine.dispose()
