@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -65,45 +65,33 @@ async def test_an_import_that_dates_a_stored_paper_moves_it_in_its_authors_lists
 
 @pytest.mark.postgres
 async def test_a_researcher_deleted_while_an_import_writes_their_byline_fails_it(
-    postgres_url: str, tmp_path: Path
+    postgres_url: str, ada_stored: Stored
 ) -> None:
-    engine = create_engine(postgres_url)
-    try:
-        sessions = create_session_factory(engine)
-        await import_works(sessions, write_lines(tmp_path / "ada.jsonl", [work("W1")]))
-        ada = await researcher_id(engine, "A1")
+    engine, sessions, ada = ada_stored
 
-        def delete_ada(turning_to_inserts: bool) -> None:
-            if turning_to_inserts:  # the batch has read and matched Ada, and writes next
-                in_another_thread(delete_researcher(postgres_url, ada))
+    def delete_ada(turning_to_inserts: bool) -> None:
+        if turning_to_inserts:  # the batch has read and matched Ada, and writes next
+            in_another_thread(delete_researcher(postgres_url, ada))
 
-        with pytest.raises(ReferencedRowGoneError, match=f"researcher {ada}: deleted"):
-            await write_one(sessions, work("W2"), inserting=delete_ada)
-        assert await titles(engine) == ["Work W1"]  # the cascade took W1's byline, W2 never was
-        assert await orphan_bylines(engine) == 0
-    finally:
-        await engine.dispose()
+    with pytest.raises(ReferencedRowGoneError, match=f"researcher {ada}: deleted"):
+        await write_one(sessions, work("W2"), inserting=delete_ada)
+    assert await titles(engine) == ["Work W1"]  # the cascade took W1's byline, W2 never was
+    assert await orphan_bylines(engine) == 0
 
 
 @pytest.mark.postgres
 async def test_a_researcher_an_import_has_written_a_byline_of_stays_until_it_commits(
-    postgres_url: str, tmp_path: Path
+    postgres_url: str, ada_stored: Stored
 ) -> None:
-    engine = create_engine(postgres_url)
-    try:
-        sessions = create_session_factory(engine)
-        await import_works(sessions, write_lines(tmp_path / "ada.jsonl", [work("W1")]))
-        ada = await researcher_id(engine, "A1")
-        async with sessions() as session, session.begin():
-            connection = await session.connection()
-            await write_batch(connection, [work_from_openalex(work("W2"))])
-            with pytest.raises(asyncpg.LockNotAvailableError):
-                await delete_researcher(postgres_url, ada, lock_timeout_ms=200)
-        await delete_researcher(postgres_url, ada)  # once committed, the delete goes through
-        assert await orphan_bylines(engine) == 0
-        assert await bylines(engine) == 0
-    finally:
-        await engine.dispose()
+    engine, sessions, ada = ada_stored
+    async with sessions() as session, session.begin():
+        connection = await session.connection()
+        await write_batch(connection, [work_from_openalex(work("W2"))])
+        with pytest.raises(asyncpg.LockNotAvailableError):
+            await delete_researcher(postgres_url, ada, lock_timeout_ms=200)
+    await delete_researcher(postgres_url, ada)  # once committed, the delete goes through
+    assert await orphan_bylines(engine) == 0
+    assert await bylines(engine) == 0
 
 
 @pytest.mark.postgres
@@ -164,6 +152,21 @@ async def write_one(
     async with sessions() as session, session.begin():
         connection = await session.connection()
         await write_batch(connection, [work_from_openalex(record)], inserting=inserting)
+
+
+Stored = tuple[AsyncEngine, async_sessionmaker[AsyncSession], int]
+
+
+@pytest.fixture
+async def ada_stored(postgres_url: str, tmp_path: Path) -> AsyncIterator[Stored]:
+    """An engine on postgres_url holding Ada's work W1; its sessions and Ada's id."""
+    engine = create_engine(postgres_url)
+    try:
+        sessions = create_session_factory(engine)
+        await import_works(sessions, write_lines(tmp_path / "ada.jsonl", [work("W1")]))
+        yield engine, sessions, await researcher_id(engine, "A1")
+    finally:
+        await engine.dispose()
 
 
 def work(work_id: str) -> dict[str, Any]:
