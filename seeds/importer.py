@@ -252,7 +252,7 @@ async def _finish(
             await analyze_filled(connection)
     if not everyone:
         await deferring.end()
-        await _refresh(sessions, touched, last=True)
+        await _refresh(sessions, touched, last=True, everyone=False)
         return
     await _all_of(
         deferring.end(concurrently=True), _refresh(sessions, touched, last=True, everyone=True)
@@ -323,7 +323,7 @@ class _Deferring:
 
         async def build(name: str) -> None:
             async with self.sessions() as session, session.begin():
-                await indexes.restore(await session.connection(), only=name)
+                await indexes.build(await session.connection(), name)
 
         async with self.sessions() as session:
             absent = await indexes.missing(await session.connection())
@@ -547,17 +547,18 @@ async def _refresh(
     touched: _Touched,
     *,
     last: bool = False,
-    everyone: bool = False,
+    everyone: bool | None = None,
 ) -> None:
     """Recompute the touched researchers' figures; at the `last`, make every batch durable
     and, on SQLite, copy the write-ahead log back (seeds.bulk checkpoints less often).
-    `everyone`: the caller found it touched most researchers, and analysed the tables."""
+    `everyone`: whether the caller found it touched most researchers (and then analysed
+    the tables); None: find out here."""
     if touched or last:
         async with sessions() as session, session.begin():
             connection = await session.connection()
             if everyone:
                 await refresh_all_indicators(connection)
-            elif touched and await _most_researchers(connection, touched):
+            elif touched and everyone is None and await _most_researchers(connection, touched):
                 await analyze_filled(connection)
                 await refresh_all_indicators(connection)
             elif touched:

@@ -87,20 +87,23 @@ async def drop(connection: AsyncConnection) -> None:
             await connection.execute(text(f"DROP INDEX IF EXISTS {name}"))
 
 
-async def restore(connection: AsyncConnection, *, only: str | None = None) -> list[str]:
-    """Build the deferred indexes the database lacks (or `only` that one), in the caller's
-    transaction; their names."""
+async def restore(connection: AsyncConnection) -> list[str]:
+    """Build the deferred indexes the database lacks, in the caller's transaction; their names."""
     await _begin(connection)
-    absent = set(await missing(connection))
-    if only is not None:
-        absent &= {only}
-    for index in deferred_indexes():
-        if index.name in absent:
-            await connection.execute(CreateIndex(index, if_not_exists=True))
-    for name, create in POSTGRESQL_DEFERRED.items():
-        if name in absent:
-            await connection.execute(text(create))
-    return [name for name in deferred_names(connection.dialect.name) if name in absent]
+    absent = await missing(connection)
+    for name in absent:
+        await build(connection, name)
+    return absent
+
+
+async def build(connection: AsyncConnection, name: str) -> None:
+    """Build the deferred index `name` (unless it exists), in the caller's transaction."""
+    await _begin(connection)
+    if name in POSTGRESQL_DEFERRED:
+        await connection.execute(text(POSTGRESQL_DEFERRED[name]))
+        return
+    (index,) = (index for index in deferred_indexes() if index.name == name)
+    await connection.execute(CreateIndex(index, if_not_exists=True))
 
 
 async def _begin(connection: AsyncConnection) -> None:
