@@ -37,8 +37,8 @@ from db.queries.stats import is_empty, row_counts
 from db.writes import indexes
 from db.writes.indicators import refresh_indicators
 from seeds.generate import GeneratedCounts, generate_corpus
-from seeds.importer import ImportSummary, StrictImportError, import_records, parsed
-from seeds.jsonrecords import Line, UnreadableFileError, read_records
+from seeds.importer import ImportSummary, StrictImportError, import_records
+from seeds.jsonrecords import Line, UnreadableFileError
 from seeds.load import LoadResult, import_profile_text
 from seeds.manifest import read_manifest
 from seeds.openalex import author_from_openalex, work_from_openalex
@@ -49,10 +49,10 @@ from seeds.openalex_snapshot import (
     SnapshotSummary,
     import_snapshot,
 )
+from seeds.parse_worker import parsed_aside
 from seeds.profile_text import ProfileFormatError, decode_profile
-from seeds.records import AuthorRecord, WorkRecord
 from seeds.seed import seed_database
-from seeds.semanticscholar import author_from_s2, is_author_record, work_from_s2
+from seeds.semanticscholar import record_from_s2
 
 
 class _Command(typer.Typer):
@@ -398,7 +398,7 @@ def import_openalex(
 
     def records(path: Path) -> Iterator[tuple[Line, Any]]:
         mapper = author_from_openalex if path in (authors or []) else work_from_openalex
-        return parsed(read_records(path), mapper)
+        return parsed_aside(path, mapper)
 
     _import_bibliographic([*files, *(authors or [])], records, strict=strict)
 
@@ -505,11 +505,7 @@ _PROBLEMS_SHOWN = 10
 @import_app.command("s2")
 def import_s2(files: Files, strict: Strict = False) -> None:
     """Load Semantic Scholar papers and authors (with their nested papers)."""
-
-    def mapper(record: dict[str, Any]) -> WorkRecord | AuthorRecord:
-        return author_from_s2(record) if is_author_record(record) else work_from_s2(record)
-
-    _import_bibliographic(files, lambda path: parsed(read_records(path), mapper), strict=strict)
+    _import_bibliographic(files, lambda path: parsed_aside(path, record_from_s2), strict=strict)
 
 
 @app.command()

@@ -52,7 +52,6 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
@@ -76,9 +75,18 @@ from seeds.bulk import (
     write_batch,
 )
 from seeds.jsonrecords import Line
-from seeds.records import AuthorRecord, RecordError, WorkRecord
+from seeds.parse_worker import Mapper, parsed
+from seeds.records import AuthorRecord, WorkRecord
 
-__all__ = ["DEFAULT_BATCH", "ImportSummary", "Outcome", "StrictImportError", "import_records"]
+__all__ = [
+    "DEFAULT_BATCH",
+    "ImportSummary",
+    "Mapper",
+    "Outcome",
+    "StrictImportError",
+    "import_records",
+    "parsed",
+]
 
 # Records a batch (a transaction on SQLite; on PostgreSQL the lock budget cuts it further).
 # Larger batches insert into the random pages of the researcher-keyed indexes fewer times
@@ -117,24 +125,6 @@ class ImportSummary:
 
 class StrictImportError(ValueError):
     """A bad record under --strict: the import stopped and its batch was not written."""
-
-
-Mapper = Callable[[dict[str, Any]], WorkRecord | AuthorRecord]
-
-
-def parsed(
-    lines: Iterable[Line], mapper: Mapper
-) -> Iterator[tuple[Line, WorkRecord | AuthorRecord | str]]:
-    """Each line with its record, or with the reason it is not one."""
-    for line in lines:
-        if line.record is None:
-            yield line, line.error or "not a record"
-            continue
-        try:
-            yield line, mapper(line.record)
-        except (RecordError, AttributeError, TypeError, ValueError) as error:
-            reason = str(error) if isinstance(error, RecordError) else f"unexpected shape: {error}"
-            yield line, reason
 
 
 async def import_records(

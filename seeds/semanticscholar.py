@@ -105,6 +105,11 @@ def is_author_record(record: dict[str, Any]) -> bool:
     return "authorId" in record and "paperId" not in record
 
 
+def record_from_s2(record: dict[str, Any]) -> WorkRecord | AuthorRecord:
+    """A paper or an author (with their nested papers), whichever the record is."""
+    return author_from_s2(record) if is_author_record(record) else work_from_s2(record)
+
+
 def _authors(authors: list[Any]) -> list[AuthorRef]:
     refs = []
     for place, author in enumerate(authors, 1):

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from seeds.openalex_fixture import works
+from seeds.parse_worker import ASIDE_FROM
+
 SEED = Path(__file__).resolve().parents[2] / "seeds" / "profile-david-bau.txt"
 
 
@@ -185,6 +188,27 @@ def test_text_no_database_stores_under_strict_writes_nothing(
         " (--strict: nothing of this batch was written)\n"
     )
     assert rows(database_url) == before
+
+
+def test_a_large_file_read_by_a_child_process_imports_alike_on_both_databases(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A file of a megabyte or more is read by a child process (seeds.parse_worker)."""
+    large = tmp_path / "large.jsonl"
+    lines = [json.dumps(work) for work in works(2_000, seed=7)]
+    lines[699] = lines[699][:40]
+    large.write_text("\n".join(lines) + "\n")
+    assert large.stat().st_size >= ASIDE_FROM
+    before = rows(database_url)
+    strict = scholargraph(database_url, "import", "openalex", "--strict", str(large))
+    assert strict.returncode == 1
+    assert strict.stderr.startswith("error: large.jsonl:700: not JSON")
+    assert rows(database_url) == before
+    result = scholargraph(database_url, "import", "openalex", str(large))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "1999 created, 0 updated, 0 unchanged, 1 skipped"
+    assert result.stderr.startswith("skipped large.jsonl:700: not JSON")
+    assert rows(database_url)["paper"] == before["paper"] + 1_999
 
 
 def cut_gzip(path: Path, whole: int, cut: int) -> None:

@@ -31,10 +31,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade
-from seeds.importer import DEFAULT_BATCH, import_records, parsed
-from seeds.jsonrecords import read_records
+from seeds.importer import DEFAULT_BATCH, import_records
 from seeds.openalex import work_from_openalex
 from seeds.openalex_fixture import write_works
+from seeds.parse_worker import parsed_aside
 from tests.benchmarks.bench_api import BUILD, create_database, libpq_url
 
 
@@ -72,7 +72,7 @@ async def run(url: str, path: Path, batch_size: int = DEFAULT_BATCH) -> None:
         started, cpu_started = time.perf_counter(), time.process_time()
         summary = await import_records(
             create_session_factory(engine),
-            parsed(read_records(path), work_from_openalex),
+            parsed_aside(path, work_from_openalex),
             batch_size=batch_size,
         )
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
