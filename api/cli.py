@@ -314,11 +314,7 @@ def _import_bibliographic(
         _fail_unexpectedly(error, tally.written_before())
     for problem in summary.problems:
         errors.print(f"skipped {problem}", highlight=False, soft_wrap=True)
-    console.print(
-        f"{summary.created} created, {summary.updated} updated, "
-        f"{summary.unchanged} unchanged, {summary.skipped} skipped",
-        highlight=False,
-    )
+    console.print(_counts(summary), highlight=False)
     if summary.indexes_deferred:
         console.print(
             "(the indexes on papers' dates and citations and on researchers' papers were"

@@ -206,7 +206,7 @@ def test_a_large_file_read_by_a_child_process_imports_alike_on_both_databases(
     assert rows(database_url) == before
     result = scholargraph(database_url, "import", "openalex", str(large))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "1999 created, 0 updated, 0 unchanged, 1 skipped"
+    assert result.stdout.strip() == "1,999 created, 0 updated, 0 unchanged, 1 skipped"
     assert result.stderr.startswith("skipped large.jsonl:700: not JSON")
     assert rows(database_url)["paper"] == before["paper"] + 1_999
 
