@@ -19,7 +19,10 @@ cost 12 us a work to unpack against 4. The last frame says how the reading
 ended: a tuple `("end",)`, or the error to raise, which the parent raises
 after the records read before it, as reading in-process would. The pipe
 holds about a megabyte (a few thousand works), so the child reads ahead of
-the import but no further: memory stays flat.
+the import but no further: memory stays flat. Both ends write and read the
+pipe's descriptor themselves (os.write, os.readv), each frame to its last
+byte: through Python's buffered files, a child stopped mid-write (Ctrl-Z
+and fg, a profiler) lost bytes of a frame.
 
 A small file is read in-process (`aside_from`, 1 MB): starting the child
 costs ~0.1 s, a few thousand works' worth.
@@ -105,6 +108,7 @@ def _from_child(path: Path, mapper: str) -> Iterator[Parsed]:
     child = subprocess.Popen(
         [sys.executable, "-m", "seeds.parse_worker", mapper, str(path)],
         stdout=subprocess.PIPE,
+        bufsize=0,  # read by os.readv in _frames: nothing read ahead into a buffer
         env=environment,
     )
     assert child.stdout is not None
@@ -121,13 +125,25 @@ def _from_child(path: Path, mapper: str) -> Iterator[Parsed]:
 
 
 def _frames(stream: IO[bytes], file: str, child: subprocess.Popen[bytes]) -> Iterator[Parsed]:
-    read, loads, work = stream.read, marshal.loads, _work
+    loads, work = marshal.loads, _work
+
+    descriptor = stream.fileno()
+
+    def exactly(size: int) -> bytearray:
+        """The next `size` bytes the child wrote; an error when it ends first. A read from a
+        pipe gives what is there, so it reads on."""
+        data = bytearray(size)
+        view, got = memoryview(data), 0
+        while got < size:
+            count = os.readv(descriptor, [view[got:]])
+            if count == 0:
+                code = child.wait()
+                raise RuntimeError(f"{file}: the process reading it ended early (exit code {code})")
+            got += count
+        return data
+
     while True:
-        head = read(4)
-        if len(head) < 4:
-            code = child.wait()
-            raise RuntimeError(f"{file}: the process reading it ended early (exit code {code})")
-        frame = loads(read(_LENGTH.unpack(head)[0]))
+        frame = loads(exactly(_LENGTH.unpack(exactly(4))[0]))
         if type(frame) is tuple:
             _ended(frame)
             return
@@ -212,12 +228,13 @@ def _packed(record: WorkRecord | AuthorRecord | str) -> Any:
     return pickle.dumps(record, pickle.HIGHEST_PROTOCOL)
 
 
-def serve(mapper: Mapper, path: Path, out: IO[bytes]) -> None:
-    """The child's side: the file's records, packed in frames, then how the reading ended."""
+def serve(mapper: Mapper, path: Path, out: int) -> None:
+    """The child's side: the file's records, packed in frames, then how the reading ended,
+    written to the descriptor `out`."""
 
     def send(value: Any) -> None:
         payload = marshal.dumps(value)
-        out.write(_LENGTH.pack(len(payload)) + payload)
+        _write_all(out, _LENGTH.pack(len(payload)) + payload)
 
     frame: list[Any] = []
     try:
@@ -234,14 +251,20 @@ def serve(mapper: Mapper, path: Path, out: IO[bytes]) -> None:
     if frame:
         send(frame)
     send(ended)
-    out.flush()
+
+
+def _write_all(descriptor: int, data: bytes) -> None:
+    """All of `data`: a write to a pipe may take only part of it."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view) :]
 
 
 def main() -> None:
     gc.disable()  # the records hold no cycles: each is freed once sent
     mapper_name, path = sys.argv[1:3]
     try:
-        serve(_resolved(mapper_name), Path(path), sys.stdout.buffer)
+        serve(_resolved(mapper_name), Path(path), sys.stdout.fileno())
     except BrokenPipeError:
         os._exit(1)  # the parent stopped reading: nothing is waiting for the rest
 

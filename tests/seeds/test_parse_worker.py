@@ -6,6 +6,8 @@ import gzip
 import json
 import os
 import signal
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
@@ -170,3 +172,38 @@ def test_a_child_that_dies_is_an_error_not_a_short_file(tmp_path: Path) -> None:
     os.kill(child, signal.SIGKILL)
     with pytest.raises(RuntimeError, match=r"large.jsonl: the process reading it ended early"):
         list(results)
+
+
+def test_a_child_stopped_and_continued_sends_every_record_whole(tmp_path: Path) -> None:
+    """Job control (Ctrl-Z, fg) or a profiler stops the child mid-write; what it sends still
+    arrives whole and in order."""
+    path = tmp_path / "large.jsonl"
+    generated(path, 30_000)
+    here = outcomes(parsed(read_records(path), work_from_openalex))
+    results = parsed_aside(path, work_from_openalex, aside_from=0)
+    first = next(iter(results))
+    [child] = readers()
+    done = threading.Event()
+
+    def stop_and_continue() -> None:
+        try:
+            while not done.is_set():
+                os.kill(child, signal.SIGSTOP)
+                time.sleep(0.0005)
+                os.kill(child, signal.SIGCONT)
+                time.sleep(0.001)
+        except ProcessLookupError:
+            pass  # it has sent everything
+
+    storm = threading.Thread(target=stop_and_continue)
+    storm.start()
+    try:
+        aside = [first]
+        for result in results:
+            aside.append(result)
+            if len(aside) % 5_000 == 0:
+                time.sleep(0.2)  # the pipe fills: the child blocks in a write, and is stopped
+    finally:
+        done.set()
+        storm.join()
+    assert outcomes(aside) == here
